@@ -1,0 +1,32 @@
+//! `GET /campaigns` and `GET /campaigns/{identifier}`, served from the catalog cache.
+
+use crate::api::ok;
+use crate::auth::ApiKey;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use actix_web::{web, HttpResponse};
+
+/// The active campaigns, ordered by name.
+async fn list(_key: ApiKey, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let catalog = state.catalog.get(&state.db).await?;
+    let active: Vec<_> = catalog.campaigns.iter().filter(|c| c.active).collect();
+    Ok(ok(active))
+}
+
+/// One campaign, active or not.
+async fn get(
+    _key: ApiKey,
+    state: web::Data<AppState>,
+    identifier: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let catalog = state.catalog.get(&state.db).await?;
+    let campaign = catalog
+        .get(&identifier)
+        .ok_or(ApiError::NotFound("campaign"))?;
+    Ok(ok(campaign))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/campaigns").route(web::get().to(list)))
+        .service(web::resource("/campaigns/{identifier}").route(web::get().to(get)));
+}

@@ -1,0 +1,148 @@
+//! First start: the default catalog, the Sandbox organization and its key, the admin token.
+
+use crate::auth::{hash, random_token};
+use crate::domain::catalog::default_catalog;
+use crate::store::{campaigns, orgs};
+use rusqlite::{Connection, TransactionBehavior};
+
+const INITIALIZED: &str = "initialized_at";
+const ADMIN_TOKEN_HASH: &str = "admin_token_hash";
+
+/// What a start did and must tell the operator once.
+#[derive(Debug, Clone)]
+pub struct Started {
+    /// True on the first start of this database.
+    pub first_start: bool,
+    pub sandbox_org_id: String,
+    /// A Sandbox API key to print: generated on first start, or added from `--api-key`.
+    pub new_api_key: Option<String>,
+    /// A generated admin token to print (first start without `--admin-token`).
+    pub new_admin_token: Option<String>,
+    pub admin_token_hash: Vec<u8>,
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn from_hex(s: &str) -> Vec<u8> {
+    (0..s.len() / 2)
+        .filter_map(|i| u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect()
+}
+
+/// Brings a database to a usable state, in one transaction. On an empty database: the default
+/// catalog, a "Sandbox" organization with one key, an admin token. On any start: `api_key` is added
+/// to the Sandbox organization if missing, and `admin_token` replaces the stored one.
+pub fn bootstrap(
+    conn: &mut Connection,
+    api_key: Option<&str>,
+    admin_token: Option<&str>,
+    now: i64,
+) -> rusqlite::Result<Started> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let first_start = orgs::setting(&tx, INITIALIZED)?.is_none();
+    let mut new_api_key = None;
+    let mut new_admin_token = None;
+    if first_start {
+        if campaigns::count(&tx)? == 0 {
+            for campaign in default_catalog() {
+                campaigns::upsert(&tx, &campaign, now)?;
+            }
+        }
+        orgs::insert(&tx, "Sandbox", true, now)?;
+        orgs::set_setting(&tx, INITIALIZED, &now.to_string())?;
+    }
+    let sandbox = match orgs::sandbox(&tx)? {
+        Some(org) => org,
+        None => orgs::insert(&tx, "Sandbox", true, now)?,
+    };
+    match api_key {
+        Some(key) => {
+            if orgs::find_key_by_secret(&tx, key)?.is_none() {
+                new_api_key = Some(orgs::insert_key(&tx, &sandbox.id, Some(key), now)?.api_key);
+            }
+        }
+        None if first_start => {
+            new_api_key = Some(orgs::insert_key(&tx, &sandbox.id, None, now)?.api_key)
+        }
+        None => {}
+    }
+    let admin_token_hash = match (admin_token, orgs::setting(&tx, ADMIN_TOKEN_HASH)?) {
+        (Some(token), _) => {
+            let h = hash(token);
+            orgs::set_setting(&tx, ADMIN_TOKEN_HASH, &to_hex(&h))?;
+            h
+        }
+        (None, Some(stored)) => from_hex(&stored),
+        (None, None) => {
+            let token = format!("ia_admin_{}", random_token(40));
+            let h = hash(&token);
+            orgs::set_setting(&tx, ADMIN_TOKEN_HASH, &to_hex(&h))?;
+            new_admin_token = Some(token);
+            h
+        }
+    };
+    tx.commit()?;
+    Ok(Started {
+        first_start,
+        sandbox_org_id: sandbox.id,
+        new_api_key,
+        new_admin_token,
+        admin_token_hash,
+    })
+}
+
+/// The start banner: what the operator needs to use the server, shown once.
+pub fn banner(started: &Started, bind: &str) -> Option<String> {
+    if started.new_api_key.is_none() && started.new_admin_token.is_none() {
+        return None;
+    }
+    let mut lines = vec![String::new(), "=".repeat(72)];
+    if started.first_start {
+        lines.push("  impactapi: new database, Sandbox organization created".into());
+    }
+    if let Some(key) = &started.new_api_key {
+        lines.push(format!("  Sandbox API key:  {key}"));
+    }
+    if let Some(token) = &started.new_admin_token {
+        lines.push(format!("  Admin token:      {token}"));
+    }
+    lines.push("  Shown once: only their hashes are stored.".into());
+    lines.push(format!(
+        "  Try:  curl -H \"Authorization: Bearer $KEY\" http://{bind}/campaigns"
+    ));
+    lines.push(format!(
+        "  Admin console: http://{bind}/admin   Demo checkout: http://{bind}/demo"
+    ));
+    lines.push("=".repeat(72));
+    lines.push(String::new());
+    Some(lines.join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_start_then_restart() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut conn = crate::db::open(&dir.path().join("t.db")).expect("open");
+        let first = bootstrap(&mut conn, None, None, 1_000).expect("bootstrap");
+        assert!(first.first_start);
+        assert!(first.new_api_key.is_some() && first.new_admin_token.is_some());
+        assert_eq!(campaigns::count(&conn).expect("count"), 5);
+
+        let again = bootstrap(&mut conn, Some("ia_sk_fixed"), None, 2_000).expect("bootstrap");
+        assert!(!again.first_start);
+        assert_eq!(again.new_api_key.as_deref(), Some("ia_sk_fixed"));
+        assert!(again.new_admin_token.is_none());
+        assert_eq!(again.admin_token_hash, first.admin_token_hash);
+        assert_eq!(again.sandbox_org_id, first.sandbox_org_id);
+
+        let third =
+            bootstrap(&mut conn, Some("ia_sk_fixed"), Some("tok"), 3_000).expect("bootstrap");
+        assert!(third.new_api_key.is_none());
+        assert_eq!(third.admin_token_hash, hash("tok"));
+    }
+}

@@ -1,0 +1,160 @@
+//! The command line: `serve` (the default) and the management commands; every flag is also an
+//! `IMPACTAPI_*` environment variable.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "impactapi",
+    version,
+    about = "Self-hosted ImpactAPI donations server"
+)]
+pub struct Cli {
+    /// SQLite database file (created on first start).
+    #[arg(
+        long,
+        env = "IMPACTAPI_DB",
+        default_value = "impactapi.db",
+        global = true
+    )]
+    pub db: PathBuf,
+
+    /// Print machine-readable JSON instead of text (management commands).
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub serve: ServeArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "IMPACTAPI_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub bind: String,
+
+    /// Admin token for /admin (replaces the stored one); generated and printed on first start if unset.
+    #[arg(
+        long,
+        env = "IMPACTAPI_ADMIN_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    pub admin_token: Option<String>,
+
+    /// An API key the Sandbox organization must have (added if missing).
+    #[arg(long, env = "IMPACTAPI_API_KEY", global = true, hide_env_values = true)]
+    pub api_key: Option<String>,
+
+    /// Seconds between expiry sweeps.
+    #[arg(long, env = "IMPACTAPI_SWEEP_INTERVAL", default_value_t = 30, global = true,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub sweep_interval: u64,
+
+    /// Comma-separated origins allowed to call the API-key endpoints from a browser.
+    #[arg(
+        long,
+        env = "IMPACTAPI_CORS_ORIGINS",
+        default_value = "",
+        global = true
+    )]
+    pub cors_origins: String,
+
+    /// Enable the sandbox clock endpoints (/admin/api/clock).
+    #[arg(long, env = "IMPACTAPI_TIME_TRAVEL", global = true,
+          value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false,
+          num_args = 0..=1, default_missing_value = "true")]
+    pub time_travel: bool,
+
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "IMPACTAPI_WORKERS", global = true)]
+    pub workers: Option<usize>,
+}
+
+impl ServeArgs {
+    pub fn cors_origin_list(&self) -> Vec<String> {
+        self.cors_origins
+            .split(',')
+            .map(|s| s.trim().trim_end_matches('/').to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (the default).
+    Serve,
+    /// Manage organizations.
+    #[command(subcommand)]
+    Orgs(OrgsCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Import or export the campaign catalog.
+    #[command(subcommand)]
+    Campaigns(CampaignsCommand),
+    /// Write a consistent copy of the database to DEST while the server runs.
+    Backup { dest: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgsCommand {
+    /// Create an organization and its first API key.
+    Create { name: String },
+    /// List organizations.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create an API key for an organization.
+    Create {
+        #[arg(long)]
+        org: String,
+    },
+    /// Revoke an API key by its id.
+    Revoke { key_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CampaignsCommand {
+    /// Upsert campaigns (by identifier) from a JSON array of Campaign objects; `-` reads stdin.
+    Import { file: PathBuf },
+    /// Print every campaign as a JSON array.
+    Export,
+}
+
+/// What `Application::build` needs: the serve flags plus the database path.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub db: PathBuf,
+    pub serve: ServeArgs,
+}
+
+impl Config {
+    /// A configuration for tests and tools: the given database, an ephemeral port, defaults otherwise.
+    pub fn for_path(db: PathBuf) -> Config {
+        Config {
+            db,
+            serve: ServeArgs {
+                bind: "127.0.0.1:0".into(),
+                admin_token: None,
+                api_key: None,
+                sweep_interval: 30,
+                cors_origins: String::new(),
+                time_travel: false,
+                workers: None,
+            },
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! The database: PRAGMAs per connection, schema migration, a read pool and one group-committing writer.
+//!
+//! SQLite runs one writer at a time, so writes are not spread over pooled connections that would
+//! fight for the lock. They go to a single writer thread that takes every job waiting in its queue,
+//! runs each inside its own SAVEPOINT of one transaction, commits once (`synchronous=FULL`, so the
+//! commit is durable), and only then answers each caller. A job that fails rolls back its savepoint
+//! alone; the others in the batch still commit. Reads run on a pool of `query_only` connections.
+
+use crate::error::{ApiError, ApiResult};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use tokio::sync::oneshot;
+
+/// Schema steps; step N brings `user_version` from N-1 to N. Append, never edit.
+const MIGRATIONS: &[&str] = &[include_str!("../schema.sql")];
+
+/// The most jobs one group commit takes.
+const MAX_BATCH: usize = 512;
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA foreign_keys = ON;
+         PRAGMA synchronous = FULL;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -8000;",
+    )?;
+    Ok(())
+}
+
+/// Opens a read-write connection with the PRAGMAs, WAL, and the schema brought up to date.
+pub fn open(path: &Path) -> rusqlite::Result<Connection> {
+    let mut conn = Connection::open(path)?;
+    configure(&conn)?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        tracing::warn!(mode, "database is not in WAL mode");
+    }
+    migrate(&mut conn)?;
+    Ok(conn)
+}
+
+/// Applies the schema steps the database has not seen, each in one transaction.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (index, step) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", (index + 1) as i64)?;
+        tx.commit()?;
+        tracing::info!(version = index + 1, "applied schema step");
+    }
+    Ok(())
+}
+
+/// r2d2 manager for read-only connections (a small hand-written manager keeps rusqlite current:
+/// the `r2d2_sqlite` release pins an older rusqlite).
+#[derive(Debug)]
+pub struct ReadManager {
+    path: PathBuf,
+}
+
+impl r2d2::ManageConnection for ReadManager {
+    type Connection = Connection;
+    type Error = rusqlite::Error;
+
+    fn connect(&self) -> Result<Connection, rusqlite::Error> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        configure(&conn)?;
+        conn.execute_batch("PRAGMA query_only = ON;")?;
+        Ok(conn)
+    }
+
+    fn is_valid(&self, conn: &mut Connection) -> Result<(), rusqlite::Error> {
+        conn.execute_batch("")
+    }
+
+    fn has_broken(&self, _conn: &mut Connection) -> bool {
+        false
+    }
+}
+
+/// The outcome of one job inside a group commit: whether to keep its savepoint, and how to answer
+/// its caller once the commit's fate is known (`Some(error)` if the commit failed).
+struct Done {
+    keep: bool,
+    answer: Box<dyn FnOnce(Option<String>) + Send>,
+}
+
+type Job = Box<dyn FnOnce(&Connection) -> Done + Send>;
+
+enum Msg {
+    Job(Job),
+    Stop,
+}
+
+/// Handle to the database, cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: r2d2::Pool<ReadManager>,
+    writer: mpsc::Sender<Msg>,
+    writer_thread: Arc<Mutex<Option<JoinHandle<()>>>>,
+    path: PathBuf,
+}
+
+impl Db {
+    /// Opens (and migrates) the database file, starts the writer thread and the read pool.
+    pub fn open(path: &Path, readers: u32) -> rusqlite::Result<Db> {
+        let conn = open(path)?;
+        let (sender, receiver) = mpsc::channel::<Msg>();
+        let thread = std::thread::Builder::new()
+            .name("db-writer".into())
+            .spawn(move || writer_loop(conn, receiver))
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        let pool = r2d2::Pool::builder()
+            .max_size(readers.max(1))
+            .min_idle(Some(1))
+            .build(ReadManager {
+                path: path.to_path_buf(),
+            })
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        Ok(Db {
+            pool,
+            writer: sender,
+            writer_thread: Arc::new(Mutex::new(Some(thread))),
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` on a pooled read connection, inside one read transaction (a consistent snapshot),
+    /// off the async workers.
+    pub async fn read<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let conn = pool.get()?;
+            let tx = conn.unchecked_transaction()?;
+            let out = f(&tx);
+            tx.finish()?;
+            out
+        })
+        .await?
+    }
+
+    /// Runs `f` in the writer's transaction (its own savepoint) and answers after the commit.
+    /// An `Err` from `f` rolls back everything `f` wrote.
+    pub async fn write<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (sender, receiver) = oneshot::channel::<ApiResult<T>>();
+        let job: Job = Box::new(move |conn| {
+            let result = f(conn);
+            Done {
+                keep: result.is_ok(),
+                answer: Box::new(move |commit_error| {
+                    let result = match commit_error {
+                        None => result,
+                        Some(e) => Err(ApiError::Internal(format!("commit failed: {e}"))),
+                    };
+                    let _ = sender.send(result);
+                }),
+            }
+        });
+        self.writer
+            .send(Msg::Job(job))
+            .map_err(|_| ApiError::Internal("database writer is stopped".into()))?;
+        receiver
+            .await
+            .map_err(|_| ApiError::Internal("database writer dropped the job".into()))?
+    }
+
+    /// Stops the writer after the jobs already queued, and waits for it: the database is closed.
+    pub fn shutdown(&self) {
+        let _ = self.writer.send(Msg::Stop);
+        let handle = self.writer_thread.lock().ok().and_then(|mut h| h.take());
+        if let Some(handle) = handle {
+            let _ = handle.join();
+        }
+    }
+}
+
+fn writer_loop(mut conn: Connection, receiver: mpsc::Receiver<Msg>) {
+    let mut stop = false;
+    while !stop {
+        let mut batch: Vec<Job> = Vec::new();
+        match receiver.recv() {
+            Ok(Msg::Job(job)) => batch.push(job),
+            Ok(Msg::Stop) | Err(_) => break,
+        }
+        while batch.len() < MAX_BATCH {
+            match receiver.try_recv() {
+                Ok(Msg::Job(job)) => batch.push(job),
+                Ok(Msg::Stop) => {
+                    stop = true;
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        run_batch(&mut conn, batch);
+    }
+    tracing::info!("database writer stopped");
+}
+
+fn run_batch(conn: &mut Connection, batch: Vec<Job>) {
+    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => {
+            tracing::error!(error = %e, "could not begin write transaction");
+            // Dropping the jobs drops their senders: each caller gets an internal error.
+            return;
+        }
+    };
+    let mut answers = Vec::with_capacity(batch.len());
+    for job in batch {
+        let savepoint = match tx.savepoint() {
+            Ok(sp) => sp,
+            Err(e) => {
+                tracing::error!(error = %e, "could not open savepoint");
+                continue;
+            }
+        };
+        match catch_unwind(AssertUnwindSafe(|| job(&savepoint))) {
+            Ok(done) => {
+                if done.keep {
+                    if let Err(e) = savepoint.commit() {
+                        tracing::error!(error = %e, "could not release savepoint");
+                    }
+                }
+                answers.push(done.answer);
+            }
+            Err(_) => tracing::error!("a write job panicked; its savepoint was rolled back"),
+        }
+    }
+    let commit_error = tx.commit().err().map(|e| e.to_string());
+    if let Some(e) = &commit_error {
+        tracing::error!(error = %e, "group commit failed");
+    }
+    for answer in answers {
+        answer(commit_error.clone());
+    }
+}

@@ -1,0 +1,37 @@
+//! Domain types parsed at the boundary: amounts, impact arithmetic, the session state machine.
+
+pub mod catalog;
+pub mod impact;
+pub mod session;
+
+/// Smallest and largest amount in cents that any amount field accepts.
+pub const MIN_AMOUNT: i64 = 1;
+pub const MAX_AMOUNT: i64 = 1_000_000_000;
+
+/// Generates a ULID for the given instant (microseconds), so ids sort with creation time.
+pub fn new_id(now_micros: i64) -> String {
+    let millis = u64::try_from(now_micros / 1000).unwrap_or(0);
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_millis(millis);
+    ulid::Ulid::from_datetime(time).to_string()
+}
+
+/// Parses a path id; anything that is not a ULID names no object (404 at the call site).
+pub fn parse_id(raw: &str) -> Option<String> {
+    ulid::Ulid::from_string(raw).ok().map(|u| u.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_ulids_ordered_by_time() {
+        let a = new_id(1_700_000_000_000_000);
+        let b = new_id(1_700_000_001_000_000);
+        assert_eq!(a.len(), 26);
+        assert!(a < b);
+        assert_eq!(parse_id(&a), Some(a.clone()));
+        assert_eq!(parse_id(&a.to_lowercase()), Some(a));
+        assert_eq!(parse_id("not-a-ulid"), None);
+    }
+}
