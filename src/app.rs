@@ -50,6 +50,7 @@ impl Application {
             keys: KeyCache::default(),
             admin_token_hash: started.admin_token_hash.clone(),
             time_travel: config.serve.time_travel,
+            sandbox_org_id: started.sandbox_org_id.clone(),
         });
         let listener = TcpListener::bind(&config.serve.bind).map_err(|e| {
             format!(

@@ -58,11 +58,10 @@ pub fn bootstrap(
         None => orgs::insert(&tx, "Sandbox", true, now)?,
     };
     match api_key {
-        Some(key) => {
-            if orgs::find_key_by_secret(&tx, key)?.is_none() {
-                new_api_key = Some(orgs::insert_key(&tx, &sandbox.id, Some(key), now)?.api_key);
-            }
+        Some(key) if orgs::find_key_by_secret(&tx, key)?.is_none() => {
+            new_api_key = Some(orgs::insert_key(&tx, &sandbox.id, Some(key), now)?.api_key);
         }
+        Some(_) => {}
         None if first_start => {
             new_api_key = Some(orgs::insert_key(&tx, &sandbox.id, None, now)?.api_key)
         }

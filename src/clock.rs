@@ -45,6 +45,19 @@ pub fn format_micros(micros: i64) -> String {
     }
 }
 
+/// serde helper: serializes stored microseconds as an RFC 3339 timestamp.
+pub fn ser_micros<S: serde::Serializer>(micros: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format_micros(*micros))
+}
+
+/// serde helper for optional timestamps.
+pub fn ser_opt_micros<S: serde::Serializer>(micros: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match micros {
+        Some(m) => s.serialize_str(&format_micros(*m)),
+        None => s.serialize_none(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,18 +91,5 @@ mod tests {
             "2023-11-14T22:13:20.123456Z"
         );
         assert_eq!(format_micros(0), "1970-01-01T00:00:00.000000Z");
-    }
-}
-
-/// serde helper: serializes stored microseconds as an RFC 3339 timestamp.
-pub fn ser_micros<S: serde::Serializer>(micros: &i64, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&format_micros(*micros))
-}
-
-/// serde helper for optional timestamps.
-pub fn ser_opt_micros<S: serde::Serializer>(micros: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
-    match micros {
-        Some(m) => s.serialize_str(&format_micros(*m)),
-        None => s.serialize_none(),
     }
 }

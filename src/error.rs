@@ -215,6 +215,30 @@ impl ResponseError for ApiError {
     }
 }
 
+/// True when `e` is a UNIQUE (or primary key) constraint violation.
+pub fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+/// Turns a unique violation into a 422 on `field`, at the call site that knows which field it is.
+pub trait ResultExt<T> {
+    fn on_unique(self, field: &str, message: &str) -> ApiResult<T>;
+}
+
+impl<T> ResultExt<T> for rusqlite::Result<T> {
+    fn on_unique(self, field: &str, message: &str) -> ApiResult<T> {
+        self.map_err(|e| {
+            if is_unique_violation(&e) {
+                ApiError::field(field, message)
+            } else {
+                e.into()
+            }
+        })
+    }
+}
+
 impl From<rusqlite::Error> for ApiError {
     fn from(e: rusqlite::Error) -> Self {
         ApiError::Internal(format!("database: {e}"))

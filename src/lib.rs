@@ -1,5 +1,6 @@
 //! impactapi: a self-hosted, single-binary implementation of the ImpactAPI donations API.
 
+pub mod admin;
 pub mod api;
 pub mod app;
 pub mod auth;

@@ -23,6 +23,8 @@ pub struct AppState {
     pub keys: KeyCache,
     pub admin_token_hash: Vec<u8>,
     pub time_travel: bool,
+    /// The organization the demo checkout works in.
+    pub sandbox_org_id: String,
 }
 
 /// Every campaign (active or not), ordered by name, with an index by identifier.

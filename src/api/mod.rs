@@ -1,7 +1,11 @@
 //! The HTTP surface: every route, mounted in one place.
 
 pub mod campaigns;
+pub mod directory;
 pub mod health;
+pub mod intents;
+pub mod session_input;
+pub mod sessions;
 
 use crate::error::ApiError;
 use actix_web::web;
@@ -10,6 +14,10 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     health::configure(cfg);
     campaigns::configure(cfg);
+    directory::configure(cfg);
+    intents::configure(cfg);
+    sessions::configure(cfg);
+    crate::admin::configure(cfg);
     cfg.default_service(web::to(|| async {
         Err::<actix_web::HttpResponse, _>(ApiError::RouteNotFound)
     }));

@@ -153,10 +153,7 @@ pub fn parse_campaign(
                         nested.extend_prefixed("", errors);
                         metrics.extend(metric);
                     }
-                    None => nested.add(
-                        format!("{path}").trim_end_matches('.').to_string(),
-                        "must be an object",
-                    ),
+                    None => nested.add(path.trim_end_matches('.').to_string(), "must be an object"),
                 }
             }
             let mut keys: Vec<&str> = metrics.iter().map(|m| m.key.as_str()).collect();

@@ -9,10 +9,19 @@ pub const MIN_AMOUNT: i64 = 1;
 pub const MAX_AMOUNT: i64 = 1_000_000_000;
 
 /// Generates a ULID for the given instant (microseconds), so ids sort with creation time.
+/// Ids made within one millisecond increase, so a batch lists in request order.
 pub fn new_id(now_micros: i64) -> String {
+    static GENERATOR: std::sync::Mutex<Option<ulid::Generator>> = std::sync::Mutex::new(None);
     let millis = u64::try_from(now_micros / 1000).unwrap_or(0);
     let time = std::time::UNIX_EPOCH + std::time::Duration::from_millis(millis);
-    ulid::Ulid::from_datetime(time).to_string()
+    let generated = GENERATOR.lock().ok().and_then(|mut g| {
+        g.get_or_insert_with(ulid::Generator::new)
+            .generate_from_datetime(time)
+            .ok()
+    });
+    generated
+        .unwrap_or_else(|| ulid::Ulid::from_datetime(time))
+        .to_string()
 }
 
 /// Parses a path id; anything that is not a ULID names no object (404 at the call site).

@@ -1,0 +1,14 @@
+//! The operator surface: embedded static pages (`/admin`, `/demo`), the admin JSON API, and the
+//! demo checkout's sandbox endpoints.
+
+pub mod api;
+pub mod assets;
+pub mod demo;
+
+use actix_web::web;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    api::configure(cfg);
+    demo::configure(cfg);
+    assets::configure(cfg);
+}

@@ -1,0 +1,489 @@
+//! `/sessions`: the checkout lifecycle. Rules live in `domain::session::check`; this file reads
+//! requests, runs one store transaction per call, and shapes the session object.
+
+use crate::api::session_input::{allocations, parse_create};
+use crate::auth::{random_token, secrets_equal, SessionCaller};
+use crate::domain::session::{check, Action, Caller, SessionStatus};
+use crate::domain::{new_id, parse_id};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::JsonBody;
+use crate::state::{AppState, Catalog};
+use crate::store::directory::{self, Directory};
+use crate::store::intents::{self, Attribution, Intent};
+use crate::store::sessions::{self, SessionRow};
+use crate::validate::{merge_metadata, Input, Patch};
+use actix_web::{web, HttpResponse};
+use rusqlite::Connection;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+const SECRET_LEN: usize = 64;
+const NOT_FOUND: ApiError = ApiError::NotFound("session");
+
+/// The session object as `caller` sees it (SPEC 5.4). `short` gives create's short campaigns.
+pub fn view(
+    s: &SessionRow,
+    intents: &[Intent],
+    catalog: &Catalog,
+    now: i64,
+    by_key: bool,
+    short: bool,
+) -> Value {
+    let allocations = s.effective_allocations();
+    let shown: Vec<(String, i64)> = if s.kind.is_interactive() {
+        s.available_campaigns
+            .iter()
+            .map(|c| (c.clone(), s.amount))
+            .collect()
+    } else {
+        allocations
+            .iter()
+            .map(|a| (a.campaign_identifier.clone(), a.amount))
+            .collect()
+    };
+    let campaigns: Vec<Value> = shown
+        .iter()
+        .filter_map(|(identifier, amount)| {
+            let c = catalog.get(identifier)?;
+            if short {
+                return Some(json!({"identifier": c.identifier, "name": c.name}));
+            }
+            let mut full = serde_json::to_value(c).ok()?;
+            full["impact"] = serde_json::to_value(c.impact(*amount, s.approximated)).ok()?;
+            Some(full)
+        })
+        .collect();
+    let fmt = crate::clock::format_micros;
+    json!({
+        "id": s.id,
+        "type": s.kind.as_str(),
+        "status": s.status.current(s.expires_at, now).as_str(),
+        "amount": s.amount,
+        "available_campaigns": s.available_campaigns,
+        "selected_campaign": s.selected_campaign,
+        "opted_out": s.opted_out,
+        "allocations": allocations,
+        "customer_id": s.customer_id,
+        "vendor_id": s.vendor_id,
+        "metadata": s.metadata,
+        "approximated": s.approximated,
+        "session_secret": if by_key { s.secret.clone() } else { None },
+        "campaigns": campaigns,
+        "donation_intents": intents,
+        "expires_at": fmt(s.expires_at),
+        "processed_at": s.processed_at.map(fmt),
+        "confirmed_at": s.confirmed_at.map(fmt),
+        "created_at": fmt(s.created_at),
+        "updated_at": fmt(s.updated_at),
+    })
+}
+
+/// Loads a session for `caller`: another organization's session, or a non-ULID id, is not found;
+/// a wrong secret is 401.
+fn load(conn: &Connection, id: &str, caller: &SessionCaller) -> ApiResult<SessionRow> {
+    let id = parse_id(id).ok_or(NOT_FOUND)?;
+    let s = sessions::find(conn, &id)?.ok_or(NOT_FOUND)?;
+    match caller {
+        SessionCaller::Key(key) if key.org_id == s.org_id => Ok(s),
+        SessionCaller::Key(_) => Err(NOT_FOUND),
+        SessionCaller::Secret(given) => match &s.secret {
+            Some(secret) if secrets_equal(secret.as_bytes(), given.as_bytes()) => Ok(s),
+            _ => Err(ApiError::Unauthorized),
+        },
+    }
+}
+
+fn party_exists(
+    conn: &Connection,
+    dir: Directory,
+    org_id: &str,
+    id: &Option<String>,
+    input: &mut Input,
+) -> ApiResult<()> {
+    if let Some(id) = id {
+        if directory::find(conn, dir, org_id, id)?.is_none() {
+            input.error(
+                dir.intent_column(),
+                format!("no {} with this id", dir.resource()),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Runs `change` on the session in one write transaction and answers with the session as the
+/// caller sees it. `change` gets the current status and mutates the row; the row is saved after.
+async fn mutate<F>(
+    state: &AppState,
+    id: String,
+    caller: SessionCaller,
+    change: F,
+) -> ApiResult<HttpResponse>
+where
+    F: FnOnce(&Connection, &mut SessionRow, SessionStatus, i64, &Catalog) -> ApiResult<()>
+        + Send
+        + 'static,
+{
+    let catalog = state.catalog.get(&state.db).await?;
+    let now = state.clock.now_micros();
+    let by_key = matches!(caller, SessionCaller::Key(_));
+    let cat = Arc::clone(&catalog);
+    let (row, intents) = state
+        .db
+        .write(move |conn| {
+            let mut s = load(conn, &id, &caller)?;
+            let status = s.status.current(s.expires_at, now);
+            let before = s.clone();
+            change(conn, &mut s, status, now, &cat)?;
+            // A call that changes nothing (a repeated confirm) leaves the session as it was.
+            if s != before {
+                s.updated_at = now;
+                sessions::save(conn, &s)?;
+            }
+            let intents = intents::for_session(conn, &s.id)?;
+            Ok((s, intents))
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({ "data": view(&row, &intents, &catalog, now, by_key, false) })))
+}
+
+fn caller_kind(caller: &SessionCaller) -> Caller {
+    match caller {
+        SessionCaller::Key(_) => Caller::ApiKey,
+        SessionCaller::Secret(_) => Caller::Secret,
+    }
+}
+
+async fn create(
+    key: crate::auth::ApiKey,
+    state: web::Data<AppState>,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
+    create_in(&state, key.org_id, body).await
+}
+
+/// Creates a session in the organization (also used by the demo checkout for the Sandbox).
+pub async fn create_in(
+    state: &AppState,
+    org_id: String,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
+    let body = body.object()?;
+    let catalog = state.catalog.get(&state.db).await?;
+    let new = parse_create(&body, &catalog)?;
+    let now = state.clock.now_micros();
+    let row = SessionRow {
+        id: new_id(now),
+        org_id,
+        kind: new.kind,
+        status: SessionStatus::Active,
+        amount: new.amount,
+        available_campaigns: new.available_campaigns,
+        selected_campaign: None,
+        opted_out: false,
+        allocations: new.allocations,
+        customer_id: new.customer_id,
+        vendor_id: new.vendor_id,
+        metadata: new.metadata,
+        approximated: new.approximated,
+        secret: new.kind.is_interactive().then(|| random_token(SECRET_LEN)),
+        expires_at: now + new.expires_in_minutes * 60_000_000,
+        processed_at: None,
+        confirmed_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let row = state
+        .db
+        .write(move |conn| {
+            let empty = serde_json::Map::new();
+            let mut input = Input::new(&empty);
+            party_exists(
+                conn,
+                Directory::Customers,
+                &row.org_id,
+                &row.customer_id,
+                &mut input,
+            )?;
+            party_exists(
+                conn,
+                Directory::Vendors,
+                &row.org_id,
+                &row.vendor_id,
+                &mut input,
+            )?;
+            input.finish()?;
+            sessions::insert(conn, &row)?;
+            Ok(row)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(json!({ "data": view(&row, &[], &catalog, now, true, true) })))
+}
+
+async fn get(
+    caller: SessionCaller,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let catalog = state.catalog.get(&state.db).await?;
+    let now = state.clock.now_micros();
+    let by_key = matches!(caller, SessionCaller::Key(_));
+    let id = id.into_inner();
+    let (row, intents) = state
+        .db
+        .read(move |conn| {
+            let s = load(conn, &id, &caller)?;
+            let intents = intents::for_session(conn, &s.id)?;
+            Ok((s, intents))
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({ "data": view(&row, &intents, &catalog, now, by_key, false) })))
+}
+
+async fn update(
+    key: crate::auth::ApiKey,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
+    let body = body.object_or_empty()?;
+    mutate(
+        &state,
+        id.into_inner(),
+        SessionCaller::Key(key),
+        move |conn, s, status, _, _| {
+            let parties = body.contains_key("customer_id") || body.contains_key("vendor_id");
+            let action = if parties {
+                Action::PatchParties
+            } else {
+                Action::PatchDetails
+            };
+            check(s.kind, status, Caller::ApiKey, action)?;
+            let mut input = Input::new(&body);
+            match input.metadata("metadata") {
+                Patch::Set(m) => merge_metadata(&mut s.metadata, m),
+                Patch::Null => s.metadata.clear(),
+                Patch::Absent => {}
+            }
+            input.check_stored_metadata("metadata", &s.metadata);
+            match input.boolean("approximated") {
+                Patch::Set(b) => s.approximated = b,
+                Patch::Null => input.error("approximated", "must be a boolean"),
+                Patch::Absent => {}
+            }
+            for (field, dir) in [
+                ("customer_id", Directory::Customers),
+                ("vendor_id", Directory::Vendors),
+            ] {
+                let value = match input.ulid(field) {
+                    Patch::Set(id) => Some(id),
+                    Patch::Null => None,
+                    Patch::Absent => continue,
+                };
+                party_exists(conn, dir, &s.org_id, &value, &mut input)?;
+                match dir {
+                    Directory::Customers => s.customer_id = value,
+                    Directory::Vendors => s.vendor_id = value,
+                }
+            }
+            input.finish()
+        },
+    )
+    .await
+}
+
+async fn put_allocations(
+    key: crate::auth::ApiKey,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
+    let body = body.object_or_empty()?;
+    mutate(
+        &state,
+        id.into_inner(),
+        SessionCaller::Key(key),
+        move |_, s, status, _, catalog| {
+            check(s.kind, status, Caller::ApiKey, Action::PutAllocations)?;
+            let items = match body.get("allocations") {
+                None | Some(Value::Null) => None,
+                Some(Value::Array(a)) if a.is_empty() => None,
+                Some(Value::Array(a)) => Some(a),
+                Some(_) => return Err(ApiError::field("allocations", "must be an array")),
+            };
+            let items = items.ok_or(ApiError::business(
+                "allocations.required",
+                "allocations must be a non-empty list",
+            ))?;
+            let mut input = Input::new(&body);
+            let list = allocations(&mut input, items, catalog);
+            input.finish()?;
+            s.amount = list.iter().map(|a| a.amount).sum();
+            s.allocations = list;
+            Ok(())
+        },
+    )
+    .await
+}
+
+async fn choose_campaign(
+    caller: SessionCaller,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
+    let body = body.object_or_empty()?;
+    let choice = match body.get("campaign_identifier") {
+        None => {
+            return Err(ApiError::field(
+                "campaign_identifier",
+                "is required (a campaign identifier, or null to opt out)",
+            ))
+        }
+        Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            return Err(ApiError::field(
+                "campaign_identifier",
+                "must be a string or null",
+            ))
+        }
+    };
+    let who = caller_kind(&caller);
+    mutate(
+        &state,
+        id.into_inner(),
+        caller,
+        move |_, s, status, _, catalog| {
+            check(s.kind, status, who, Action::ChooseCampaign)?;
+            match choice {
+                Some(c) => {
+                    if !s.available_campaigns.contains(&c) || catalog.active(&c).is_none() {
+                        return Err(ApiError::business(
+                            "session.campaign-not-available",
+                            "That campaign is not available in this session",
+                        ));
+                    }
+                    s.selected_campaign = Some(c);
+                    s.opted_out = false;
+                }
+                None => {
+                    s.selected_campaign = None;
+                    s.opted_out = true;
+                }
+            }
+            Ok(())
+        },
+    )
+    .await
+}
+
+async fn process(
+    key: crate::auth::ApiKey,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
+    process_as(&state, key, id.into_inner(), body).await
+}
+
+/// `process` for an organization's key (also used by the demo checkout).
+pub async fn process_as(
+    state: &AppState,
+    key: crate::auth::ApiKey,
+    id: String,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
+    let body = body.object_or_empty()?;
+    let mut input = Input::new(&body);
+    let minutes = match input.integer("extends_by", 60, 43_200) {
+        Patch::Set(m) => m,
+        _ => 10_080,
+    };
+    input.finish()?;
+    mutate(
+        state,
+        id,
+        SessionCaller::Key(key),
+        move |_, s, status, now, _| {
+            check(s.kind, status, Caller::ApiKey, Action::Process)?;
+            s.status = SessionStatus::Processing;
+            s.processed_at.get_or_insert(now);
+            s.expires_at += minutes * 60_000_000;
+            Ok(())
+        },
+    )
+    .await
+}
+
+async fn confirm(
+    key: crate::auth::ApiKey,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
+    confirm_as(&state, key, id.into_inner(), body).await
+}
+
+/// `confirm` for an organization's key (also used by the demo checkout).
+pub async fn confirm_as(
+    state: &AppState,
+    key: crate::auth::ApiKey,
+    id: String,
+    body: JsonBody,
+) -> ApiResult<HttpResponse> {
+    body.object_or_empty()?;
+    mutate(
+        state,
+        id,
+        SessionCaller::Key(key),
+        move |conn, s, status, now, catalog| {
+            check(s.kind, status, Caller::ApiKey, Action::Confirm)?;
+            if status == SessionStatus::Confirmed {
+                return Ok(()); // idempotent: the intents already exist
+            }
+            if s.kind.is_interactive() && s.selected_campaign.is_none() && !s.opted_out {
+                return Err(ApiError::business(
+                    "session.campaign-not-selected",
+                    "The customer has not chosen a campaign or opted out",
+                ));
+            }
+            let who = Attribution {
+                customer_id: s.customer_id.clone(),
+                vendor_id: s.vendor_id.clone(),
+                session_id: Some(s.id.clone()),
+                approximated: s.approximated,
+            };
+            for a in s.effective_allocations() {
+                let campaign = catalog
+                    .get(&a.campaign_identifier)
+                    .ok_or(ApiError::Internal(format!(
+                        "campaign {} missing from the catalog",
+                        a.campaign_identifier
+                    )))?;
+                intents::insert(conn, &s.org_id, new_id(now), a.amount, campaign, &who, now)?;
+            }
+            s.status = SessionStatus::Confirmed;
+            s.confirmed_at = Some(now);
+            Ok(())
+        },
+    )
+    .await
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/sessions").route(web::post().to(create)))
+        .service(
+            web::resource("/sessions/{id}")
+                .route(web::get().to(get))
+                .route(web::patch().to(update)),
+        )
+        .service(web::resource("/sessions/{id}/allocations").route(web::put().to(put_allocations)))
+        .service(
+            web::resource("/sessions/{id}/choose_campaign").route(web::post().to(choose_campaign)),
+        )
+        .service(web::resource("/sessions/{id}/process").route(web::post().to(process)))
+        .service(web::resource("/sessions/{id}/confirm").route(web::post().to(confirm)));
+}

@@ -1,0 +1,313 @@
+//! SQL for donation intents, their impact snapshots, and the impact totals computed from them.
+
+use crate::clock::ser_micros;
+use crate::domain::impact::Impact;
+use crate::pagination::{DateRange, PageParams};
+use crate::store::campaigns::Campaign;
+use crate::store::directory::Directory;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CampaignRef {
+    pub identifier: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Intent {
+    pub id: String,
+    pub amount: i64,
+    pub campaign_identifier: String,
+    pub campaign: CampaignRef,
+    pub customer_id: Option<String>,
+    pub vendor_id: Option<String>,
+    pub session_id: Option<String>,
+    pub impact: Vec<Impact>,
+    #[serde(serialize_with = "ser_micros")]
+    pub created_at: i64,
+}
+
+/// Who an intent is attributed to; all `None` for direct intents.
+#[derive(Debug, Clone, Default)]
+pub struct Attribution {
+    pub customer_id: Option<String>,
+    pub vendor_id: Option<String>,
+    pub session_id: Option<String>,
+    pub approximated: bool,
+}
+
+/// Stores one intent with its impact snapshot (computed now from `campaign`'s current ratios).
+pub fn insert(
+    conn: &Connection,
+    org_id: &str,
+    id: String,
+    amount: i64,
+    campaign: &Campaign,
+    who: &Attribution,
+    now: i64,
+) -> rusqlite::Result<Intent> {
+    conn.prepare_cached(
+        "INSERT INTO donation_intents (id, org_id, amount, campaign_identifier, campaign_name, customer_id,
+                                       vendor_id, session_id, approximated, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        id,
+        org_id,
+        amount,
+        campaign.identifier,
+        campaign.name,
+        who.customer_id,
+        who.vendor_id,
+        who.session_id,
+        who.approximated,
+        now
+    ])?;
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO intent_impacts (intent_id, position, key, name, emoji, icon, unit_singular, unit_plural,
+                                     verb_past, quantity_centi)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    for (position, m) in campaign.impact_metrics.iter().enumerate() {
+        let centi = crate::domain::impact::quantity_centi(amount, m.impact_per_dollar);
+        stmt.execute(params![
+            id,
+            position as i64,
+            m.key,
+            m.name,
+            m.emoji,
+            m.icon,
+            m.unit_singular,
+            m.unit_plural,
+            m.verb_past,
+            centi
+        ])?;
+    }
+    Ok(Intent {
+        impact: campaign.impact(amount, who.approximated),
+        id,
+        amount,
+        campaign_identifier: campaign.identifier.clone(),
+        campaign: CampaignRef {
+            identifier: campaign.identifier.clone(),
+            name: campaign.name.clone(),
+        },
+        customer_id: who.customer_id.clone(),
+        vendor_id: who.vendor_id.clone(),
+        session_id: who.session_id.clone(),
+        created_at: now,
+    })
+}
+
+const COLUMNS: &str =
+    "id, amount, campaign_identifier, campaign_name, customer_id, vendor_id, session_id, approximated, created_at";
+
+fn row(r: &rusqlite::Row) -> rusqlite::Result<(Intent, bool)> {
+    let identifier: String = r.get(2)?;
+    Ok((
+        Intent {
+            id: r.get(0)?,
+            amount: r.get(1)?,
+            campaign: CampaignRef {
+                identifier: identifier.clone(),
+                name: r.get(3)?,
+            },
+            campaign_identifier: identifier,
+            customer_id: r.get(4)?,
+            vendor_id: r.get(5)?,
+            session_id: r.get(6)?,
+            impact: Vec::new(),
+            created_at: r.get(8)?,
+        },
+        r.get(7)?,
+    ))
+}
+
+/// Fills in each intent's stored impact snapshot.
+fn with_impact(conn: &Connection, rows: Vec<(Intent, bool)>) -> rusqlite::Result<Vec<Intent>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT key, name, emoji, icon, quantity_centi, unit_singular, unit_plural, verb_past
+         FROM intent_impacts WHERE intent_id = ?1 ORDER BY position",
+    )?;
+    rows.into_iter()
+        .map(|(mut intent, approximated)| {
+            intent.impact = stmt
+                .query_map([&intent.id], |r| {
+                    Ok(Impact::from_parts(
+                        &r.get::<_, String>(0)?,
+                        &r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?.as_deref(),
+                        r.get::<_, Option<String>>(3)?.as_deref(),
+                        r.get(4)?,
+                        &r.get::<_, String>(5)?,
+                        &r.get::<_, String>(6)?,
+                        &r.get::<_, String>(7)?,
+                        approximated,
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(intent)
+        })
+        .collect()
+}
+
+pub fn find(conn: &Connection, org_id: &str, id: &str) -> rusqlite::Result<Option<Intent>> {
+    let found = conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM donation_intents WHERE id = ?1 AND org_id = ?2"
+        ))?
+        .query_row(params![id, org_id], row)
+        .optional()?;
+    Ok(with_impact(conn, found.into_iter().collect())?.pop())
+}
+
+/// The intents a session's confirm created, in creation order.
+pub fn for_session(conn: &Connection, session_id: &str) -> rusqlite::Result<Vec<Intent>> {
+    let rows = conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM donation_intents WHERE session_id = ?1 ORDER BY created_at, id"
+        ))?
+        .query_map([session_id], row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    with_impact(conn, rows)
+}
+
+/// Hard delete (cancel); the snapshot rows go with it.
+pub fn delete(conn: &Connection, org_id: &str, id: &str) -> rusqlite::Result<bool> {
+    let n = conn
+        .prepare_cached("DELETE FROM donation_intents WHERE id = ?1 AND org_id = ?2")?
+        .execute(params![id, org_id])?;
+    Ok(n > 0)
+}
+
+/// A page of the organization's intents (every organization's, for the operator, with `None`);
+/// the total is the kept count (see schema.sql).
+pub fn list(
+    conn: &Connection,
+    org_id: Option<&str>,
+    page: &PageParams,
+) -> rusqlite::Result<(Vec<Intent>, i64)> {
+    let d = page.direction();
+    let filter = if org_id.is_some() {
+        "org_id = ?1"
+    } else {
+        "?1 IS NULL"
+    };
+    let rows = conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM donation_intents WHERE {filter}
+             ORDER BY created_at {d}, id {d} LIMIT ?2 OFFSET ?3"
+        ))?
+        .query_map(params![org_id, page.per_page, page.offset()], row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let total = match org_id {
+        Some(org) => crate::store::directory::counted(conn, org, "donation_intents")?,
+        None => conn.query_row(
+            "SELECT COALESCE(SUM(row_count), 0) FROM org_counts WHERE kind = 'donation_intents'",
+            [],
+            |r| r.get(0),
+        )?,
+    };
+    Ok((with_impact(conn, rows)?, total))
+}
+
+/// A page of one customer's or vendor's intents within a date range.
+pub fn list_for_party(
+    conn: &Connection,
+    dir: Directory,
+    org_id: &str,
+    party_id: &str,
+    range: &DateRange,
+    page: &PageParams,
+) -> rusqlite::Result<(Vec<Intent>, i64)> {
+    let d = page.direction();
+    let col = dir.intent_column();
+    let filter = format!("{col} = ?1 AND org_id = ?2 AND created_at >= ?3 AND created_at < ?4");
+    let rows = conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM donation_intents WHERE {filter}
+             ORDER BY created_at {d}, id {d} LIMIT ?5 OFFSET ?6"
+        ))?
+        .query_map(
+            params![
+                party_id,
+                org_id,
+                range.start_micros(),
+                range.end_micros(),
+                page.per_page,
+                page.offset()
+            ],
+            row,
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let total: i64 = conn
+        .prepare_cached(&format!(
+            "SELECT COUNT(*) FROM donation_intents WHERE {filter}"
+        ))?
+        .query_row(
+            params![party_id, org_id, range.start_micros(), range.end_micros()],
+            |r| r.get(0),
+        )?;
+    Ok((with_impact(conn, rows)?, total))
+}
+
+/// Impact totals of one customer or vendor (SPEC 5.2), summed in SQL from the snapshots.
+pub fn impact_totals(
+    conn: &Connection,
+    dir: Directory,
+    org_id: &str,
+    party_id: &str,
+    range: &DateRange,
+) -> rusqlite::Result<Value> {
+    let col = dir.intent_column();
+    let filter =
+        format!("di.{col} = ?1 AND di.org_id = ?2 AND di.created_at >= ?3 AND di.created_at < ?4");
+    let args = params![party_id, org_id, range.start_micros(), range.end_micros()];
+    let mut by_campaign = Vec::new();
+    let (mut count, mut total) = (0i64, 0i64);
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT di.campaign_identifier, COUNT(*), SUM(di.amount) FROM donation_intents di WHERE {filter}
+         GROUP BY di.campaign_identifier ORDER BY di.campaign_identifier"
+    ))?;
+    let mut rows = stmt.query(args)?;
+    while let Some(r) = rows.next()? {
+        let (identifier, n, sum): (String, i64, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+        count += n;
+        total += sum;
+        by_campaign.push(
+            json!({"campaign_identifier": identifier, "donation_count": n, "total_amount": sum}),
+        );
+    }
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT ii.key, MAX(ii.name), MAX(ii.emoji), MAX(ii.icon), SUM(ii.quantity_centi),
+                MAX(ii.unit_singular), MAX(ii.unit_plural), MAX(ii.verb_past)
+         FROM donation_intents di JOIN intent_impacts ii ON ii.intent_id = di.id
+         WHERE {filter} GROUP BY ii.key ORDER BY MIN(di.created_at), ii.key"
+    ))?;
+    let metrics = stmt
+        .query_map(args, |r| {
+            Ok(Impact::from_parts(
+                &r.get::<_, String>(0)?,
+                &r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?.as_deref(),
+                r.get::<_, Option<String>>(3)?.as_deref(),
+                r.get(4)?,
+                &r.get::<_, String>(5)?,
+                &r.get::<_, String>(6)?,
+                &r.get::<_, String>(7)?,
+                false,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(json!({
+        format!("{}_id", dir.resource()): party_id,
+        "date_from": range.from.map(|d| d.to_string()),
+        "date_to": range.to.map(|d| d.to_string()),
+        "donation_count": count,
+        "total_amount": total,
+        "impact_metrics": metrics,
+        "by_campaign": by_campaign,
+    }))
+}
