@@ -123,7 +123,14 @@ async fn save_campaign(
     if let Some(identifier) = &existing {
         body.insert("identifier".into(), json!(identifier));
     }
-    let input = parse_campaign(&body, "").map_err(ApiError::Validation)?;
+    let input = parse_campaign(&body, "").map_err(|errors| {
+        // Every stored identifier is a valid slug, so a path that is not one names no campaign.
+        if existing.is_some() && errors.0.contains_key("identifier") {
+            ApiError::NotFound("campaign")
+        } else {
+            ApiError::Validation(errors)
+        }
+    })?;
     let now = state.clock.now_micros();
     let creating = existing.is_none();
     let campaign = state
@@ -225,12 +232,22 @@ async fn list_sessions(
     let p = page.clone();
     let (rows, total) = state
         .db
-        .read(move |conn| Ok(sessions::list(conn, org.as_deref(), status, now, &p)?))
+        .read(move |conn| {
+            let (rows, total) = sessions::list(conn, org.as_deref(), status, now, &p)?;
+            let mut with_intents = Vec::with_capacity(rows.len());
+            for s in rows {
+                let found = intents::for_session(conn, &s.id)?;
+                with_intents.push((s, found));
+            }
+            Ok((with_intents, total))
+        })
         .await?;
+    // The operator sees what the merchant would, less the session secret: a secret lets its
+    // holder act as the customer, and the console has no use for it.
     let items: Vec<_> = rows
         .iter()
-        .map(|s| {
-            let mut v = view(s, &[], &catalog, now, true, true);
+        .map(|(s, found)| {
+            let mut v = view(s, found, &catalog, now, false, true);
             v["organization_id"] = json!(s.org_id);
             v
         })
@@ -255,14 +272,33 @@ async fn list_intents(
     Ok(HttpResponse::Ok().json(envelope(items, &page, total)?))
 }
 
+/// `month` query filter: absent, or `YYYY-MM` (anything else is a 422).
+fn month_filter(query: &QueryMap, errors: &mut FieldErrors) -> Option<String> {
+    let raw = query.get("month").filter(|s| !s.is_empty())?;
+    let valid = raw.len() == 7
+        && chrono::NaiveDate::parse_from_str(&format!("{raw}-01"), "%Y-%m-%d").is_ok();
+    if !valid {
+        errors.add("month", "must be a month in YYYY-MM format");
+        return None;
+    }
+    Some(raw.to_string())
+}
+
+/// What each organization owes per UTC month, newest month first; `organization_id` and `month`
+/// narrow it.
 async fn billing(_: Admin, state: web::Data<AppState>, query: QueryMap) -> ApiResult<HttpResponse> {
     let mut errors = FieldErrors::new();
     let org = org_filter(&query, &mut errors);
+    let month = month_filter(&query, &mut errors);
     errors.into_result()?;
-    Ok(ok(state
+    let mut rows = state
         .db
         .read(move |conn| Ok(reports::billing(conn, org.as_deref())?))
-        .await?))
+        .await?;
+    if let Some(month) = month {
+        rows.retain(|r| r.month == month);
+    }
+    Ok(ok(rows))
 }
 
 async fn impact(_: Admin, state: web::Data<AppState>, query: QueryMap) -> ApiResult<HttpResponse> {

@@ -12,8 +12,23 @@ struct Static;
 const ADMIN_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
     connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// Serves one embedded file: its content type, an ETag, `no-cache` for pages (always revalidated)
-/// and a day of caching for other assets.
+/// The content type of an embedded file; text types say they are UTF-8, so a script's non-ASCII
+/// text (emoji, currency signs) never depends on the page's encoding.
+fn content_type(mimetype: &str) -> String {
+    let textual = mimetype.starts_with("text/")
+        || mimetype.ends_with("javascript")
+        || mimetype.ends_with("json")
+        || mimetype.ends_with("+xml");
+    if textual && !mimetype.contains("charset") {
+        format!("{mimetype}; charset=utf-8")
+    } else {
+        mimetype.to_string()
+    }
+}
+
+/// Serves one embedded file: its content type, an ETag, and `no-cache` (always revalidated, a 304
+/// when unchanged). File names carry no version, so a day of caching would pair a new page with
+/// the previous release's script after an upgrade.
 fn serve(req: &HttpRequest, path: &str) -> HttpResponse {
     let Some(file) = Static::get(path) else {
         return HttpResponse::from_error(crate::error::ApiError::RouteNotFound);
@@ -40,17 +55,10 @@ fn serve(req: &HttpRequest, path: &str) -> HttpResponse {
     let is_page = path.ends_with(".html");
     let mut response = HttpResponse::Ok();
     response
-        .content_type(file.metadata.mimetype())
+        .content_type(content_type(file.metadata.mimetype()))
         .insert_header((header::ETAG, etag))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((
-            header::CACHE_CONTROL,
-            if is_page {
-                "no-cache"
-            } else {
-                "public, max-age=86400"
-            },
-        ));
+        .insert_header((header::CACHE_CONTROL, "no-cache"));
     if is_page {
         response.insert_header((header::CONTENT_SECURITY_POLICY, ADMIN_CSP));
         response.insert_header((header::REFERRER_POLICY, "no-referrer"));
@@ -86,4 +94,37 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/demo").route(web::get().to(redirect)))
         .service(web::resource("/demo/").route(web::get().to(demo_index)))
         .service(web::resource("/{area:admin|demo}/{name:.+}").route(web::get().to(file)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_types_say_utf8() {
+        assert_eq!(content_type("text/html"), "text/html; charset=utf-8");
+        assert_eq!(
+            content_type("text/javascript"),
+            "text/javascript; charset=utf-8"
+        );
+        assert_eq!(
+            content_type("application/json"),
+            "application/json; charset=utf-8"
+        );
+        assert_eq!(content_type("image/png"), "image/png");
+    }
+
+    #[test]
+    fn every_page_and_its_assets_are_embedded() {
+        for path in [
+            "admin/index.html",
+            "admin/app.js",
+            "admin/app.css",
+            "demo/index.html",
+            "demo/demo.js",
+            "demo/demo.css",
+        ] {
+            assert!(Static::get(path).is_some(), "{path} is not embedded");
+        }
+    }
 }
