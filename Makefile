@@ -5,7 +5,7 @@ CARGO ?= cargo
 BIND ?= 127.0.0.1:8080
 DB ?= impactapi.db
 
-.PHONY: run build test test-rust lint bench clean
+.PHONY: run build test test-rust test-seed test-browser lint bench clean
 
 ## Build (release) and serve on $(BIND) with $(DB); the first start prints the Sandbox API key.
 run:
@@ -15,10 +15,57 @@ build:
 	$(CARGO) build --release
 
 ## Everything the tests need is installed here; then every suite runs.
-test: test-rust
+test: test-rust test-seed test-browser
 
 test-rust:
 	$(CARGO) test --all-targets
+
+## The admin console and demo checkout in a real browser: Debian's Chromium (and an emoji font for
+## the screenshots) and playwright-core are installed when missing. Screenshots of every step land
+## in test-artifacts/screenshots.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+test-browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		$(SUDO) apt-get update && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-noto-color-emoji; \
+	fi
+	@command -v npm >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y nodejs npm; }
+	@cd tests/browser && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; }
+	$(CARGO) build
+	@cd tests/browser && node --test --test-reporter=spec; status=$$?; \
+		echo "Screenshots: $(CURDIR)/test-artifacts/screenshots"; exit $$status
+
+## The seed's JavaScript examples (tests/seed/examples.mjs) under Node, against a fresh debug server
+## on a free port with a temporary database; the server is always stopped by its PID.
+SEED_API_KEY := ia_sk_seedexamples0000000000000000000001
+SEED_ADMIN_TOKEN := ia_admin_seedexamples000000000000000001
+test-seed:
+	@command -v node >/dev/null || { echo "test-seed: Node.js 20+ is required, and node is not on PATH" >&2; exit 1; }
+	$(CARGO) build
+	@set -uo pipefail; \
+	bin="$${CARGO_TARGET_DIR:-target}/debug/impactapi"; \
+	dir=$$(mktemp -d); \
+	port=$$(node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'); \
+	"$$bin" --db "$$dir/seed.db" --bind "127.0.0.1:$$port" \
+		--api-key $(SEED_API_KEY) --admin-token $(SEED_ADMIN_TOKEN) >"$$dir/server.log" 2>&1 & \
+	pid=$$!; \
+	trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; rm -rf "$$dir"' EXIT; \
+	trap 'exit 130' INT TERM; \
+	up=0; \
+	for i in $$(seq 1 150); do \
+		if node -e 'fetch(process.argv[1]).then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))' \
+			"http://127.0.0.1:$$port/healthz"; then up=1; break; fi; \
+		kill -0 $$pid 2>/dev/null || break; \
+		sleep 0.1; \
+	done; \
+	if [ $$up -ne 1 ]; then \
+		echo "test-seed: the server did not answer /healthz on port $$port; its log:" >&2; \
+		cat "$$dir/server.log" >&2; exit 1; \
+	fi; \
+	BASE="http://127.0.0.1:$$port" IMPACT_API_KEY=$(SEED_API_KEY) node tests/seed/run.mjs; \
+	status=$$?; \
+	if [ $$status -ne 0 ]; then echo "--- server log (last 40 lines) ---"; tail -n 40 "$$dir/server.log"; fi; \
+	exit $$status
 
 lint:
 	$(CARGO) fmt --all -- --check
