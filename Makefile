@@ -5,7 +5,7 @@ CARGO ?= cargo
 BIND ?= 127.0.0.1:8080
 DB ?= impactapi.db
 
-.PHONY: run build test test-rust test-seed test-browser lint bench clean
+.PHONY: run build test test-rust test-seed test-browser test-fuzz lint bench clean
 
 ## Build (release) and serve on $(BIND) with $(DB); the first start prints the Sandbox API key.
 run:
@@ -15,7 +15,7 @@ build:
 	$(CARGO) build --release
 
 ## Everything the tests need is installed here; then every suite runs.
-test: test-rust test-seed test-browser
+test: test-rust test-seed test-browser test-fuzz
 
 test-rust:
 	$(CARGO) test --all-targets
@@ -66,6 +66,12 @@ test-seed:
 	status=$$?; \
 	if [ $$status -ne 0 ]; then echo "--- server log (last 40 lines) ---"; tail -n 40 "$$dir/server.log"; fi; \
 	exit $$status
+
+## Contract fuzzing: schemathesis (pinned, from PyPI, in a venv under target/) against a live server,
+## driven by its own /openapi.json; no 5xx, no response that breaks its schema, no hang.
+test-fuzz:
+	$(CARGO) build
+	bash tests/contract/fuzz.sh
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -63,16 +63,22 @@ impl Application {
             origins: Arc::new(config.serve.cors_origin_list()),
         });
         let app_state = state.clone();
+        let in_flight = web::Data::new(crate::idempotency::InFlight::default());
+        let request_timeout = Duration::from_secs(config.serve.request_timeout);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
                 .app_data(cors.clone())
                 .app_data(web::PayloadConfig::new(BODY_LIMIT))
+                .app_data(crate::extract::BodyTimeout(request_timeout))
+                .app_data(in_flight.clone())
                 .configure(crate::api::configure)
+                .wrap(from_fn(crate::idempotency::idempotency))
                 .wrap(from_fn(outermost))
         })
         .workers(workers)
-        .client_request_timeout(Duration::from_secs(10))
+        .client_request_timeout(request_timeout)
+        .client_disconnect_timeout(Duration::from_secs(2))
         .keep_alive(Duration::from_secs(30))
         .shutdown_timeout(30)
         .disable_signals()

@@ -75,6 +75,11 @@ pub struct ServeArgs {
           num_args = 0..=1, default_missing_value = "true")]
     pub time_travel: bool,
 
+    /// Seconds a client has to send a request's head, and again its body (slow clients are cut off).
+    #[arg(long, env = "IMPACTAPI_REQUEST_TIMEOUT", default_value_t = 10, global = true,
+          value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub request_timeout: u64,
+
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "IMPACTAPI_WORKERS", global = true)]
     pub workers: Option<usize>,
@@ -153,6 +158,7 @@ impl Config {
                 sweep_interval: 30,
                 cors_origins: String::new(),
                 time_travel: false,
+                request_timeout: 10,
                 workers: None,
             },
         }

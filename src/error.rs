@@ -66,6 +66,8 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("Request body too large")]
     TooLarge,
+    #[error("The request was not received in time")]
+    Timeout,
     #[error("Validation failed")]
     Validation(FieldErrors),
     /// 422 with a code of its own (e.g. `idempotency.key-reused`).
@@ -102,6 +104,7 @@ impl ApiError {
             ApiError::RouteNotFound => "route.not-found".into(),
             ApiError::MethodNotAllowed => "request.method-not-allowed".into(),
             ApiError::TooLarge => "request.too-large".into(),
+            ApiError::Timeout => "request.timeout".into(),
             ApiError::Validation(_) => "validation.failed".into(),
             ApiError::Internal(_) => "server.error".into(),
         }
@@ -160,6 +163,7 @@ impl ErrorEnvelope {
             401 => ApiError::Unauthorized,
             404 => ApiError::RouteNotFound,
             405 => ApiError::MethodNotAllowed,
+            408 => ApiError::Timeout,
             413 => ApiError::TooLarge,
             s if s < 500 => {
                 return ErrorEnvelope {
@@ -198,6 +202,7 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Validation(_) | ApiError::Unprocessable { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }

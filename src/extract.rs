@@ -11,6 +11,17 @@ use std::collections::HashMap;
 /// Largest accepted body (SPEC 1).
 pub const BODY_LIMIT: usize = 256 * 1024;
 
+/// How long a body may take to arrive, so a slow client cannot hold a worker (set from
+/// `--request-timeout` as app data; this is the default).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyTimeout(pub std::time::Duration);
+
+impl Default for BodyTimeout {
+    fn default() -> Self {
+        BodyTimeout(std::time::Duration::from_secs(10))
+    }
+}
+
 /// The request body parsed as JSON, `None` when it is empty. Content-Type is not required.
 pub struct JsonBody {
     pub value: Option<Value>,
@@ -45,14 +56,18 @@ impl FromRequest for JsonBody {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let bytes = web::Bytes::from_request(req, payload);
+        let limit = req.app_data::<BodyTimeout>().copied().unwrap_or_default().0;
         Box::pin(async move {
-            let raw = bytes.await.map_err(|e| {
-                if e.as_response_error().status_code().as_u16() == 413 {
-                    ApiError::TooLarge
-                } else {
-                    ApiError::InvalidJson(format!("Could not read the request body: {e}"))
-                }
-            })?;
+            let raw = tokio::time::timeout(limit, bytes)
+                .await
+                .map_err(|_| ApiError::Timeout)?
+                .map_err(|e| {
+                    if e.as_response_error().status_code().as_u16() == 413 {
+                        ApiError::TooLarge
+                    } else {
+                        ApiError::InvalidJson(format!("Could not read the request body: {e}"))
+                    }
+                })?;
             if raw.iter().all(u8::is_ascii_whitespace) {
                 return Ok(JsonBody { value: None, raw });
             }

@@ -1,5 +1,8 @@
 //! impactapi: a self-hosted, single-binary implementation of the ImpactAPI donations API.
 
+// The OpenAPI schemas are one large `json!` literal.
+#![recursion_limit = "512"]
+
 pub mod admin;
 pub mod api;
 pub mod app;
@@ -12,7 +15,10 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod middleware;
+pub mod openapi;
+pub mod openapi_schemas;
 pub mod pagination;
 pub mod state;
 pub mod store;

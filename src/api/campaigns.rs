@@ -1,9 +1,10 @@
 //! `GET /campaigns` and `GET /campaigns/{identifier}`, served from the catalog cache.
 
-use crate::api::ok;
+use crate::api::{ok, Endpoint};
 use crate::auth::ApiKey;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use actix_web::http::Method;
 use actix_web::{web, HttpResponse};
 
 /// The active campaigns, ordered by name.
@@ -26,7 +27,11 @@ async fn get(
     Ok(ok(campaign))
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/campaigns").route(web::get().to(list)))
-        .service(web::resource("/campaigns/{identifier}").route(web::get().to(get)));
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::new(Method::GET, "/campaigns", || web::get().to(list)),
+        Endpoint::new(Method::GET, "/campaigns/{identifier}", || {
+            web::get().to(get)
+        }),
+    ]
 }

@@ -219,36 +219,45 @@ async fn donation_intents(
     Ok(HttpResponse::Ok().json(envelope(items, &page, total)?))
 }
 
-/// Mounts one directory under its path (`/customers` or `/vendors`).
-pub fn configure_one(cfg: &mut web::ServiceConfig, dir: Directory) {
-    let base = format!("/{}", dir.table());
-    let data = web::Data::new(dir);
-    cfg.service(
-        web::resource(base.clone())
-            .app_data(data.clone())
-            .route(web::get().to(list))
-            .route(web::post().to(create)),
-    )
-    .service(
-        web::resource(format!("{base}/{{id}}"))
-            .app_data(data.clone())
-            .route(web::get().to(get))
-            .route(web::patch().to(update))
-            .route(web::delete().to(delete)),
-    )
-    .service(
-        web::resource(format!("{base}/{{id}}/impact_metrics"))
-            .app_data(data.clone())
-            .route(web::get().to(impact_metrics)),
-    )
-    .service(
-        web::resource(format!("{base}/{{id}}/donation_intents"))
-            .app_data(data)
-            .route(web::get().to(donation_intents)),
-    );
-}
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    configure_one(cfg, Directory::Customers);
-    configure_one(cfg, Directory::Vendors);
+/// Both directories' routes; each resource carries its `Directory` as app data.
+pub fn endpoints() -> Vec<crate::api::Endpoint> {
+    use crate::api::Endpoint;
+    use actix_web::http::Method;
+    fn customers(r: actix_web::Resource) -> actix_web::Resource {
+        r.app_data(web::Data::new(Directory::Customers))
+    }
+    fn vendors(r: actix_web::Resource) -> actix_web::Resource {
+        r.app_data(web::Data::new(Directory::Vendors))
+    }
+    let mut out = Vec::new();
+    for (base, setup) in [
+        ("/customers", customers as fn(_) -> _),
+        ("/vendors", vendors as fn(_) -> _),
+    ] {
+        out.extend([
+            Endpoint::new(Method::GET, base, || web::get().to(list)).with_setup(setup),
+            Endpoint::new(Method::POST, base, || web::post().to(create)).with_setup(setup),
+            Endpoint::new(Method::GET, format!("{base}/{{id}}"), || web::get().to(get))
+                .with_setup(setup),
+            Endpoint::new(Method::PATCH, format!("{base}/{{id}}"), || {
+                web::patch().to(update)
+            })
+            .with_setup(setup),
+            Endpoint::new(Method::DELETE, format!("{base}/{{id}}"), || {
+                web::delete().to(delete)
+            })
+            .with_setup(setup),
+            Endpoint::new(Method::GET, format!("{base}/{{id}}/impact_metrics"), || {
+                web::get().to(impact_metrics)
+            })
+            .with_setup(setup),
+            Endpoint::new(
+                Method::GET,
+                format!("{base}/{{id}}/donation_intents"),
+                || web::get().to(donation_intents),
+            )
+            .with_setup(setup),
+        ]);
+    }
+    out
 }

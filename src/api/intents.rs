@@ -172,12 +172,15 @@ async fn cancel(
     ))
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/donation_intents")
-            .route(web::get().to(list))
-            .route(web::post().to(create)),
-    )
-    .service(web::resource("/donation_intents/{id}").route(web::get().to(get)))
-    .service(web::resource("/donation_intents/{id}/cancel").route(web::put().to(cancel)));
+pub fn endpoints() -> Vec<crate::api::Endpoint> {
+    use crate::api::Endpoint;
+    use actix_web::http::Method;
+    vec![
+        Endpoint::new(Method::GET, "/donation_intents", || web::get().to(list)),
+        Endpoint::new(Method::POST, "/donation_intents", || web::post().to(create)),
+        Endpoint::new(Method::GET, "/donation_intents/{id}", || web::get().to(get)),
+        Endpoint::new(Method::PUT, "/donation_intents/{id}/cancel", || {
+            web::put().to(cancel)
+        }),
+    ]
 }

@@ -1,4 +1,5 @@
-//! The HTTP surface: every route, mounted in one place.
+//! The HTTP surface. The public API is one route table (`endpoints`): the server mounts it and the
+//! OpenAPI document is generated from it. The operator surface (`/admin`, `/demo`) mounts after.
 
 pub mod campaigns;
 pub mod directory;
@@ -8,27 +9,81 @@ pub mod session_input;
 pub mod sessions;
 
 use crate::error::ApiError;
-use actix_web::web;
+use actix_web::http::Method;
+use actix_web::{web, HttpResponse, Resource, Route};
 
-/// Mounts every route; the tests mount this very map.
+/// One public route: method, path template, and how to build its actix route.
+pub struct Endpoint {
+    pub method: Method,
+    pub path: String,
+    pub route: fn() -> Route,
+    /// Applied to the path's resource (e.g. to attach app data its handlers read).
+    pub setup: Option<fn(Resource) -> Resource>,
+}
+
+impl Endpoint {
+    pub fn new(method: Method, path: impl Into<String>, route: fn() -> Route) -> Endpoint {
+        Endpoint {
+            method,
+            path: path.into(),
+            route,
+            setup: None,
+        }
+    }
+
+    pub fn with_setup(mut self, setup: fn(Resource) -> Resource) -> Endpoint {
+        self.setup = Some(setup);
+        self
+    }
+}
+
+/// Every public route, in mounting order.
+pub fn endpoints() -> Vec<Endpoint> {
+    [
+        health::endpoints(),
+        campaigns::endpoints(),
+        directory::endpoints(),
+        intents::endpoints(),
+        sessions::endpoints(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// Mounts every route, one resource per path (so a known path with another method is a 405).
+/// The tests mount this very map.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    health::configure(cfg);
-    campaigns::configure(cfg);
-    directory::configure(cfg);
-    intents::configure(cfg);
-    sessions::configure(cfg);
+    let table = endpoints();
+    let mut paths: Vec<&str> = Vec::new();
+    for e in &table {
+        if !paths.contains(&e.path.as_str()) {
+            paths.push(&e.path);
+        }
+    }
+    for path in paths {
+        let routes: Vec<&Endpoint> = table.iter().filter(|e| e.path == path).collect();
+        let mut resource = web::resource(path);
+        if let Some(setup) = routes.iter().find_map(|e| e.setup) {
+            resource = setup(resource);
+        }
+        let resource = routes
+            .iter()
+            .fold(resource, |resource, e| resource.route((e.route)()));
+        cfg.service(resource);
+    }
     crate::admin::configure(cfg);
     cfg.default_service(web::to(|| async {
-        Err::<actix_web::HttpResponse, _>(ApiError::RouteNotFound)
+        Err::<HttpResponse, _>(ApiError::RouteNotFound)
     }));
 }
 
 /// `{"data": value}` with 200.
-pub fn ok<T: serde::Serialize>(data: T) -> actix_web::HttpResponse {
-    actix_web::HttpResponse::Ok().json(serde_json::json!({ "data": data }))
+pub fn ok<T: serde::Serialize>(data: T) -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "data": data }))
 }
 
 /// `{"data": value}` with 201.
-pub fn created<T: serde::Serialize>(data: T) -> actix_web::HttpResponse {
-    actix_web::HttpResponse::Created().json(serde_json::json!({ "data": data }))
+pub fn created<T: serde::Serialize>(data: T) -> HttpResponse {
+    HttpResponse::Created().json(serde_json::json!({ "data": data }))
 }

@@ -3,7 +3,7 @@
 
 use crate::api::intents::{campaign_field, required_amount};
 use crate::domain::session::SessionType;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::state::Catalog;
 use crate::store::sessions::Allocation;
 use crate::validate::{without_nulls, Input, Patch};
@@ -36,6 +36,8 @@ pub fn allocations(input: &mut Input, items: &[Value], catalog: &Catalog) -> Vec
         return Vec::new();
     }
     let mut out: Vec<Allocation> = Vec::new();
+    // Every campaign named so far, also by items rejected for another field.
+    let mut seen: Vec<String> = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let Some(map) = item.as_object() else {
             input.error(&format!("allocations.{i}"), "must be an object");
@@ -45,9 +47,10 @@ pub fn allocations(input: &mut Input, items: &[Value], catalog: &Catalog) -> Vec
         let amount = required_amount(&mut inner, "amount");
         let campaign = campaign_field(&mut inner, "campaign_identifier", catalog);
         if let Some(c) = &campaign {
-            if out.iter().any(|a| &a.campaign_identifier == c) {
+            if seen.contains(c) {
                 inner.error("campaign_identifier", "campaigns must be distinct");
             }
+            seen.push(c.clone());
         }
         let ok = inner.errors.is_empty();
         for (field, messages) in inner.errors.0 {
@@ -92,8 +95,12 @@ fn available(input: &mut Input, items: &[Value], catalog: &Catalog) -> Vec<Strin
 }
 
 /// Parses a create body: the type first (422), then the business rules of SPEC 5.6 (400), then
-/// every field (422, all together).
-pub fn parse_create(body: &Map<String, Value>, catalog: &Catalog) -> ApiResult<NewSession> {
+/// every field. The field errors are returned, not raised, so that the caller can add the checks
+/// that need the database (`customer_id`, `vendor_id` exist) and answer them all together (422).
+pub fn parse_create(
+    body: &Map<String, Value>,
+    catalog: &Catalog,
+) -> ApiResult<(NewSession, FieldErrors)> {
     let mut input = Input::new(body);
     let kind = match input.string("type", 64) {
         Patch::Set(t) => match SessionType::parse(&t) {
@@ -106,8 +113,10 @@ pub fn parse_create(body: &Map<String, Value>, catalog: &Catalog) -> ApiResult<N
             }
         },
         _ => {
-            input.errors = Default::default();
-            return Err(ApiError::field("type", "is required"));
+            if !input.errors.0.contains_key("type") {
+                input.error("type", "is required");
+            }
+            return Err(ApiError::Validation(input.errors));
         }
     };
     if kind.is_interactive() {
@@ -169,8 +178,7 @@ pub fn parse_create(body: &Map<String, Value>, catalog: &Catalog) -> ApiResult<N
         _ => 1440,
     };
     let approximated = matches!(input.boolean("approximated"), Patch::Set(true));
-    input.finish()?;
-    Ok(NewSession {
+    let session = NewSession {
         kind,
         amount,
         available_campaigns,
@@ -180,5 +188,6 @@ pub fn parse_create(body: &Map<String, Value>, catalog: &Catalog) -> ApiResult<N
         metadata,
         expires_in_minutes,
         approximated,
-    })
+    };
+    Ok((session, input.errors))
 }

@@ -5,7 +5,7 @@ use crate::api::session_input::{allocations, parse_create};
 use crate::auth::{random_token, secrets_equal, SessionCaller};
 use crate::domain::session::{check, Action, Caller, SessionStatus};
 use crate::domain::{new_id, parse_id};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::extract::JsonBody;
 use crate::state::{AppState, Catalog};
 use crate::store::directory::{self, Directory};
@@ -93,16 +93,17 @@ fn load(conn: &Connection, id: &str, caller: &SessionCaller) -> ApiResult<Sessio
     }
 }
 
+/// Adds a field error unless `id` names a customer / vendor of the organization.
 fn party_exists(
     conn: &Connection,
     dir: Directory,
     org_id: &str,
     id: &Option<String>,
-    input: &mut Input,
+    errors: &mut FieldErrors,
 ) -> ApiResult<()> {
     if let Some(id) = id {
         if directory::find(conn, dir, org_id, id)?.is_none() {
-            input.error(
+            errors.add(
                 dir.intent_column(),
                 format!("no {} with this id", dir.resource()),
             );
@@ -171,7 +172,7 @@ pub async fn create_in(
 ) -> ApiResult<HttpResponse> {
     let body = body.object()?;
     let catalog = state.catalog.get(&state.db).await?;
-    let new = parse_create(&body, &catalog)?;
+    let (new, mut errors) = parse_create(&body, &catalog)?;
     let now = state.clock.now_micros();
     let row = SessionRow {
         id: new_id(now),
@@ -197,23 +198,13 @@ pub async fn create_in(
     let row = state
         .db
         .write(move |conn| {
-            let empty = serde_json::Map::new();
-            let mut input = Input::new(&empty);
-            party_exists(
-                conn,
-                Directory::Customers,
-                &row.org_id,
-                &row.customer_id,
-                &mut input,
-            )?;
-            party_exists(
-                conn,
-                Directory::Vendors,
-                &row.org_id,
-                &row.vendor_id,
-                &mut input,
-            )?;
-            input.finish()?;
+            for (dir, id) in [
+                (Directory::Customers, &row.customer_id),
+                (Directory::Vendors, &row.vendor_id),
+            ] {
+                party_exists(conn, dir, &row.org_id, id, &mut errors)?;
+            }
+            errors.into_result()?;
             sessions::insert(conn, &row)?;
             Ok(row)
         })
@@ -282,7 +273,7 @@ async fn update(
                     Patch::Null => None,
                     Patch::Absent => continue,
                 };
-                party_exists(conn, dir, &s.org_id, &value, &mut input)?;
+                party_exists(conn, dir, &s.org_id, &value, &mut input.errors)?;
                 match dir {
                     Directory::Customers => s.customer_id = value,
                     Directory::Vendors => s.vendor_id = value,
@@ -486,4 +477,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/sessions/{id}/process").route(web::post().to(process)))
         .service(web::resource("/sessions/{id}/confirm").route(web::post().to(confirm)));
+}
+
+pub fn endpoints() -> Vec<crate::api::Endpoint> {
+    use crate::api::Endpoint;
+    use actix_web::http::Method;
+    vec![
+        Endpoint::new(Method::POST, "/sessions", || web::post().to(create)),
+        Endpoint::new(Method::GET, "/sessions/{id}", || web::get().to(get)),
+        Endpoint::new(Method::PATCH, "/sessions/{id}", || web::patch().to(update)),
+        Endpoint::new(Method::PUT, "/sessions/{id}/allocations", || {
+            web::put().to(put_allocations)
+        }),
+        Endpoint::new(Method::POST, "/sessions/{id}/choose_campaign", || {
+            web::post().to(choose_campaign)
+        }),
+        Endpoint::new(Method::POST, "/sessions/{id}/process", || {
+            web::post().to(process)
+        }),
+        Endpoint::new(Method::POST, "/sessions/{id}/confirm", || {
+            web::post().to(confirm)
+        }),
+    ]
 }

@@ -5,9 +5,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_impactapi");
+pub const BIN: &str = env!("CARGO_BIN_EXE_impactapi");
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -15,7 +15,7 @@ fn free_port() -> u16 {
 }
 
 /// Runs a management command against `db` and returns its stdout.
-fn cli(db: &std::path::Path, args: &[&str]) -> String {
+pub fn cli(db: &std::path::Path, args: &[&str]) -> String {
     let out = Command::new(BIN)
         .arg("--db")
         .arg(db)
@@ -30,14 +30,14 @@ fn cli(db: &std::path::Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
-struct Server {
-    child: Child,
-    base: String,
-    stdout_lines: Vec<String>,
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+    pub stdout_lines: Vec<String>,
 }
 
 /// Starts the binary on a free port and waits for /healthz; collects the first-start banner.
-async fn start(db: &std::path::Path, extra: &[&str]) -> Server {
+pub async fn start(db: &std::path::Path, extra: &[&str]) -> Server {
     let port = free_port();
     let mut child = Command::new(BIN)
         .arg("serve")
@@ -78,7 +78,12 @@ async fn start(db: &std::path::Path, extra: &[&str]) -> Server {
     let mut stdout_lines = Vec::new();
     while let Ok(line) = receiver.recv_timeout(Duration::from_millis(500)) {
         stdout_lines.push(line);
-        if stdout_lines.iter().filter(|l| l.starts_with("=====")).count() == 2 {
+        if stdout_lines
+            .iter()
+            .filter(|l| l.starts_with("====="))
+            .count()
+            == 2
+        {
             break;
         }
     }
@@ -89,7 +94,7 @@ async fn start(db: &std::path::Path, extra: &[&str]) -> Server {
     }
 }
 
-fn sigterm(child: &Child) {
+pub fn sigterm(child: &Child) {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

@@ -1,0 +1,230 @@
+//! The component schemas of the OpenAPI document: every body the API takes and gives.
+
+use serde_json::{json, Value};
+
+fn r(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn nullable(kind: &str) -> Value {
+    json!({"type": [kind, "null"]})
+}
+
+fn envelope(name: &str) -> Value {
+    json!({"type": "object", "required": ["data"], "properties": {"data": r(name)}})
+}
+
+fn list_of(name: &str) -> Value {
+    json!({"type": "object", "required": ["data"], "properties": {"data": {"type": "array", "items": r(name)}}})
+}
+
+fn page_of(name: &str) -> Value {
+    json!({
+        "type": "object",
+        "required": ["data", "current_page", "from", "to", "per_page", "last_page", "total"],
+        "properties": {
+            "data": {"type": "array", "items": r(name)},
+            "current_page": {"type": "integer", "minimum": 1},
+            "from": {"type": ["integer", "null"]},
+            "to": {"type": ["integer", "null"]},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
+            "last_page": {"type": "integer", "minimum": 1},
+            "total": {"type": "integer", "minimum": 0}
+        }
+    })
+}
+
+const AMOUNT: &str = r#"{"type": "integer", "minimum": 1, "maximum": 1000000000}"#;
+
+fn amount() -> Value {
+    serde_json::from_str(AMOUNT).unwrap_or(Value::Null)
+}
+
+fn metadata() -> Value {
+    json!({"type": "object", "maxProperties": 50, "additionalProperties": true,
+           "description": "Any JSON values; keys up to 40 characters; 8 KiB serialized"})
+}
+
+pub fn schemas() -> Value {
+    let timestamp = json!({"type": "string", "description": "RFC 3339 UTC with microseconds"});
+    json!({
+        "Error": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {"error": {
+                "type": "object",
+                "required": ["code", "message", "correlation_id"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "correlation_id": {"type": "string"},
+                    "details": {"type": "object"}
+                }
+            }}
+        },
+        "Health": {"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}},
+        "OpenApiDocument": {"type": "object", "required": ["openapi", "paths"]},
+        "ImpactMetric": {
+            "type": "object",
+            "required": ["key", "name", "emoji", "icon", "unit_singular", "unit_plural", "verb_present", "verb_past", "impact_per_dollar"],
+            "properties": {
+                "key": {"type": "string"}, "name": {"type": "string"}, "emoji": nullable("string"), "icon": nullable("string"),
+                "unit_singular": {"type": "string"}, "unit_plural": {"type": "string"},
+                "verb_present": {"type": "string"}, "verb_past": {"type": "string"},
+                "impact_per_dollar": {"type": "number", "minimum": 0}
+            }
+        },
+        "Impact": {
+            "type": "object",
+            "required": ["key", "name", "emoji", "icon", "quantity", "unit", "label"],
+            "properties": {
+                "key": {"type": "string"}, "name": {"type": "string"}, "emoji": nullable("string"), "icon": nullable("string"),
+                "quantity": {"type": "number"}, "unit": {"type": "string"}, "label": {"type": "string"}
+            }
+        },
+        "Campaign": {
+            "type": "object",
+            "required": ["id", "identifier", "name", "description", "image_url", "active", "impact_metrics", "created_at", "updated_at"],
+            "properties": {
+                "id": {"type": "string"}, "identifier": {"type": "string"}, "name": {"type": "string"},
+                "description": nullable("string"), "image_url": nullable("string"), "active": {"type": "boolean"},
+                "impact_metrics": {"type": "array", "items": r("ImpactMetric"), "minItems": 1, "maxItems": 5},
+                "impact": {"type": "array", "items": r("Impact"), "description": "On a session: the impact of its amount"},
+                "created_at": timestamp, "updated_at": timestamp
+            }
+        },
+        "CampaignList": list_of("Campaign"),
+        "CampaignEnvelope": envelope("Campaign"),
+        "Party": {
+            "type": "object",
+            "required": ["id", "external_id", "name", "metadata", "created_at", "updated_at"],
+            "properties": {
+                "id": {"type": "string"}, "external_id": nullable("string"), "name": nullable("string"),
+                "metadata": {"type": "object"}, "created_at": timestamp, "updated_at": timestamp
+            }
+        },
+        "PartyInput": {
+            "type": "object",
+            "properties": {
+                "external_id": {"type": ["string", "null"], "maxLength": 255},
+                "name": {"type": ["string", "null"], "maxLength": 255},
+                "metadata": {"oneOf": [metadata(), {"type": "null"}]}
+            }
+        },
+        "PartyEnvelope": envelope("Party"),
+        "PartyPage": page_of("Party"),
+        "Deleted": {"type": "object", "required": ["data"], "properties": {"data": {
+            "type": "object", "required": ["id", "deleted"], "properties": {"id": {"type": "string"}, "deleted": {"const": true}}}}},
+        "ImpactTotals": {
+            "type": "object",
+            "required": ["date_from", "date_to", "donation_count", "total_amount", "impact_metrics", "by_campaign"],
+            "properties": {
+                "customer_id": {"type": "string"}, "vendor_id": {"type": "string"},
+                "date_from": nullable("string"), "date_to": nullable("string"),
+                "donation_count": {"type": "integer", "minimum": 0}, "total_amount": {"type": "integer", "minimum": 0},
+                "impact_metrics": {"type": "array", "items": r("Impact")},
+                "by_campaign": {"type": "array", "items": {
+                    "type": "object", "required": ["campaign_identifier", "donation_count", "total_amount"],
+                    "properties": {"campaign_identifier": {"type": "string"}, "donation_count": {"type": "integer"}, "total_amount": {"type": "integer"}}
+                }}
+            }
+        },
+        "ImpactTotalsEnvelope": envelope("ImpactTotals"),
+        "DonationIntent": {
+            "type": "object",
+            "required": ["id", "amount", "campaign_identifier", "campaign", "customer_id", "vendor_id", "session_id", "impact", "created_at"],
+            "properties": {
+                "id": {"type": "string"}, "amount": amount(), "campaign_identifier": {"type": "string"},
+                "campaign": {"type": "object", "required": ["identifier", "name"],
+                             "properties": {"identifier": {"type": "string"}, "name": {"type": "string"}}},
+                "customer_id": nullable("string"), "vendor_id": nullable("string"), "session_id": nullable("string"),
+                "impact": {"type": "array", "items": r("Impact")}, "created_at": timestamp
+            }
+        },
+        "DonationIntentInput": {
+            "type": "object", "required": ["amount", "campaign_identifier"],
+            "properties": {"amount": amount(), "campaign_identifier": {"type": "string", "examples": ["trees-for-the-future"]}},
+            "examples": [{"amount": 1000, "campaign_identifier": "trees-for-the-future"}]
+        },
+        "DonationIntentBatch": {"oneOf": [
+            {"type": "array", "items": r("DonationIntentInput"), "minItems": 1, "maxItems": 50},
+            {"type": "object", "required": ["intents"], "properties": {
+                "intents": {"type": "array", "items": r("DonationIntentInput"), "minItems": 1, "maxItems": 50}}}
+        ]},
+        "DonationIntentList": list_of("DonationIntent"),
+        "DonationIntentEnvelope": envelope("DonationIntent"),
+        "DonationIntentPage": page_of("DonationIntent"),
+        "Cancelled": {"type": "object", "required": ["data"], "properties": {"data": {
+            "type": "object", "required": ["id", "cancelled"], "properties": {"id": {"type": "string"}, "cancelled": {"const": true}}}}},
+        "Allocation": {
+            "type": "object", "required": ["campaign_identifier", "amount"],
+            "properties": {"campaign_identifier": {"type": "string", "examples": ["cleanhub"]}, "amount": amount()}
+        },
+        "Session": {
+            "type": "object",
+            "required": ["id", "type", "status", "amount", "available_campaigns", "selected_campaign", "opted_out",
+                         "allocations", "customer_id", "vendor_id", "metadata", "approximated", "session_secret",
+                         "campaigns", "donation_intents", "expires_at", "processed_at", "confirmed_at", "created_at", "updated_at"],
+            "properties": {
+                "id": {"type": "string"},
+                "type": {"enum": ["add_on", "portion_of_sales_choice", "portion_of_sales"]},
+                "status": {"enum": ["active", "processing", "confirmed", "expired"]},
+                "amount": {"type": "integer", "minimum": 1},
+                "available_campaigns": {"type": "array", "items": {"type": "string"}},
+                "selected_campaign": nullable("string"),
+                "opted_out": {"type": "boolean"},
+                "allocations": {"type": "array", "items": r("Allocation")},
+                "customer_id": nullable("string"), "vendor_id": nullable("string"),
+                "metadata": {"type": "object"}, "approximated": {"type": "boolean"},
+                "session_secret": {"type": ["string", "null"], "minLength": 64, "maxLength": 64},
+                "campaigns": {"type": "array", "items": {
+                    "type": "object", "required": ["identifier", "name"],
+                    "properties": {"identifier": {"type": "string"}, "name": {"type": "string"}}
+                }},
+                "donation_intents": {"type": "array", "items": r("DonationIntent")},
+                "expires_at": timestamp, "processed_at": nullable("string"), "confirmed_at": nullable("string"),
+                "created_at": timestamp, "updated_at": timestamp
+            }
+        },
+        "SessionEnvelope": envelope("Session"),
+        "SessionCreate": {
+            "type": "object", "required": ["type"],
+            "examples": [
+                {"type": "add_on", "amount": 500, "available_campaigns": ["trees-for-the-future", "cleanhub"]},
+                {"type": "portion_of_sales", "allocations": [{"campaign_identifier": "cleanhub", "amount": 300}]}
+            ],
+            "properties": {
+                "type": {"enum": ["add_on", "portion_of_sales_choice", "portion_of_sales"]},
+                "amount": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000000000},
+                "available_campaigns": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 10},
+                "allocations": {"type": "array", "items": r("Allocation"), "minItems": 1, "maxItems": 10},
+                "customer_id": nullable("string"), "vendor_id": nullable("string"),
+                "metadata": {"oneOf": [metadata(), {"type": "null"}]},
+                "expires_in": {"type": "integer", "minimum": 15, "maximum": 1440, "default": 1440},
+                "approximated": {"type": "boolean", "default": false}
+            }
+        },
+        "SessionPatch": {
+            "type": "object",
+            "properties": {
+                "metadata": {"oneOf": [metadata(), {"type": "null"}]},
+                "approximated": {"type": "boolean"},
+                "customer_id": nullable("string"), "vendor_id": nullable("string")
+            }
+        },
+        "AllocationsBody": {
+            "type": "object", "required": ["allocations"],
+            "properties": {"allocations": {"type": "array", "items": r("Allocation"), "minItems": 1, "maxItems": 10}}
+        },
+        "ChooseCampaign": {
+            "type": "object", "required": ["campaign_identifier"],
+            "examples": [{"campaign_identifier": "trees-for-the-future"}, {"campaign_identifier": null}],
+            "properties": {"campaign_identifier": nullable("string")}
+        },
+        "Process": {
+            "type": "object",
+            "properties": {"extends_by": {"type": "integer", "minimum": 60, "maximum": 43200, "default": 10080}}
+        },
+        "Empty": {"type": "object"}
+    })
+}
