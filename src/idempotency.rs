@@ -24,21 +24,24 @@ pub const HEADER: &str = "idempotency-key";
 pub const RETENTION_MICROS: i64 = 24 * 3600 * 1_000_000;
 const MAX_KEY_CHARS: usize = 255;
 
+/// The lock a request holds while it runs with its key.
+type KeyLock = Arc<tokio::sync::Mutex<()>>;
+
 /// Per-(organization, key) locks of requests in progress.
 #[derive(Default)]
 pub struct InFlight {
-    locks: Mutex<HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>>,
+    locks: Mutex<HashMap<(String, String), KeyLock>>,
 }
 
 impl InFlight {
-    fn lock_for(&self, org: &str, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+    fn lock_for(&self, org: &str, key: &str) -> KeyLock {
         let mut map = self.locks.lock().unwrap_or_else(|p| p.into_inner());
         map.entry((org.to_string(), key.to_string()))
             .or_default()
             .clone()
     }
 
-    fn release(&self, org: &str, key: &str, lock: Arc<tokio::sync::Mutex<()>>) {
+    fn release(&self, org: &str, key: &str, lock: KeyLock) {
         let mut map = self.locks.lock().unwrap_or_else(|p| p.into_inner());
         // Two references: the map's and ours. Then nobody else waits on it.
         if Arc::strong_count(&lock) <= 2 {

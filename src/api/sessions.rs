@@ -326,21 +326,18 @@ async fn choose_campaign(
     body: JsonBody,
 ) -> ApiResult<HttpResponse> {
     let body = body.object_or_empty()?;
+    // Reported once the session is found, so that a wrong secret is a 401 whatever the body.
     let choice = match body.get("campaign_identifier") {
-        None => {
-            return Err(ApiError::field(
-                "campaign_identifier",
-                "is required (a campaign identifier, or null to opt out)",
-            ))
-        }
-        Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => {
-            return Err(ApiError::field(
-                "campaign_identifier",
-                "must be a string or null",
-            ))
-        }
+        None => Err(ApiError::field(
+            "campaign_identifier",
+            "is required (a campaign identifier, or null to opt out)",
+        )),
+        Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ApiError::field(
+            "campaign_identifier",
+            "must be a string or null",
+        )),
     };
     let who = caller_kind(&caller);
     mutate(
@@ -349,7 +346,7 @@ async fn choose_campaign(
         caller,
         move |_, s, status, _, catalog| {
             check(s.kind, status, who, Action::ChooseCampaign)?;
-            match choice {
+            match choice? {
                 Some(c) => {
                     if !s.available_campaigns.contains(&c) || catalog.active(&c).is_none() {
                         return Err(ApiError::business(
@@ -393,13 +390,15 @@ pub async fn process_as(
         Patch::Set(m) => m,
         _ => 10_080,
     };
-    input.finish()?;
+    // Reported once the session is found: another organization's session is a 404 first.
+    let valid = input.finish();
     mutate(
         state,
         id,
         SessionCaller::Key(key),
         move |_, s, status, now, _| {
             check(s.kind, status, Caller::ApiKey, Action::Process)?;
+            valid?;
             s.status = SessionStatus::Processing;
             s.processed_at.get_or_insert(now);
             s.expires_at += minutes * 60_000_000;
@@ -462,21 +461,6 @@ pub async fn confirm_as(
         },
     )
     .await
-}
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/sessions").route(web::post().to(create)))
-        .service(
-            web::resource("/sessions/{id}")
-                .route(web::get().to(get))
-                .route(web::patch().to(update)),
-        )
-        .service(web::resource("/sessions/{id}/allocations").route(web::put().to(put_allocations)))
-        .service(
-            web::resource("/sessions/{id}/choose_campaign").route(web::post().to(choose_campaign)),
-        )
-        .service(web::resource("/sessions/{id}/process").route(web::post().to(process)))
-        .service(web::resource("/sessions/{id}/confirm").route(web::post().to(confirm)));
 }
 
 pub fn endpoints() -> Vec<crate::api::Endpoint> {

@@ -1,4 +1,13 @@
 //! Integration tests: the real server on port 0 with a temp-file database per test.
 
+mod admin;
+mod contract;
+mod directory;
+mod durability;
 mod foundation;
+mod hardening;
 mod helpers;
+mod intents;
+mod process;
+mod session_rules;
+mod sessions;
