@@ -40,6 +40,7 @@ test-browser:
 SEED_API_KEY := ia_sk_seedexamples0000000000000000000001
 SEED_ADMIN_TOKEN := ia_admin_seedexamples000000000000000001
 test-seed:
+	@command -v node >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y nodejs; }
 	@command -v node >/dev/null || { echo "test-seed: Node.js 20+ is required, and node is not on PATH" >&2; exit 1; }
 	$(CARGO) build
 	@set -uo pipefail; \
