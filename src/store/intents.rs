@@ -125,6 +125,22 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<(Intent, bool)> {
     ))
 }
 
+/// An `Impact` from a row of `key, name, emoji, icon, quantity_centi, unit_singular, unit_plural,
+/// verb_past` (the snapshot columns, or their aggregates).
+pub fn impact_row(r: &rusqlite::Row, approximated: bool) -> rusqlite::Result<Impact> {
+    Ok(Impact::from_parts(
+        &r.get::<_, String>(0)?,
+        &r.get::<_, String>(1)?,
+        r.get::<_, Option<String>>(2)?.as_deref(),
+        r.get::<_, Option<String>>(3)?.as_deref(),
+        r.get(4)?,
+        &r.get::<_, String>(5)?,
+        &r.get::<_, String>(6)?,
+        &r.get::<_, String>(7)?,
+        approximated,
+    ))
+}
+
 /// Fills in each intent's stored impact snapshot.
 fn with_impact(conn: &Connection, rows: Vec<(Intent, bool)>) -> rusqlite::Result<Vec<Intent>> {
     let mut stmt = conn.prepare_cached(
@@ -134,19 +150,7 @@ fn with_impact(conn: &Connection, rows: Vec<(Intent, bool)>) -> rusqlite::Result
     rows.into_iter()
         .map(|(mut intent, approximated)| {
             intent.impact = stmt
-                .query_map([&intent.id], |r| {
-                    Ok(Impact::from_parts(
-                        &r.get::<_, String>(0)?,
-                        &r.get::<_, String>(1)?,
-                        r.get::<_, Option<String>>(2)?.as_deref(),
-                        r.get::<_, Option<String>>(3)?.as_deref(),
-                        r.get(4)?,
-                        &r.get::<_, String>(5)?,
-                        &r.get::<_, String>(6)?,
-                        &r.get::<_, String>(7)?,
-                        approximated,
-                    ))
-                })?
+                .query_map([&intent.id], |r| impact_row(r, approximated))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(intent)
         })
@@ -287,19 +291,7 @@ pub fn impact_totals(
          WHERE {filter} GROUP BY ii.key ORDER BY MIN(di.created_at), ii.key"
     ))?;
     let metrics = stmt
-        .query_map(args, |r| {
-            Ok(Impact::from_parts(
-                &r.get::<_, String>(0)?,
-                &r.get::<_, String>(1)?,
-                r.get::<_, Option<String>>(2)?.as_deref(),
-                r.get::<_, Option<String>>(3)?.as_deref(),
-                r.get(4)?,
-                &r.get::<_, String>(5)?,
-                &r.get::<_, String>(6)?,
-                &r.get::<_, String>(7)?,
-                false,
-            ))
-        })?
+        .query_map(args, |r| impact_row(r, false))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(json!({
         format!("{}_id", dir.resource()): party_id,

@@ -45,19 +45,7 @@ pub fn impact(conn: &Connection, org_id: Option<&str>) -> rusqlite::Result<Vec<I
          WHERE ?1 IS NULL OR di.org_id = ?1
          GROUP BY ii.key ORDER BY ii.key",
     )?;
-    let rows = stmt.query_map([org_id], |r| {
-        Ok(Impact::from_parts(
-            &r.get::<_, String>(0)?,
-            &r.get::<_, String>(1)?,
-            r.get::<_, Option<String>>(2)?.as_deref(),
-            r.get::<_, Option<String>>(3)?.as_deref(),
-            r.get(4)?,
-            &r.get::<_, String>(5)?,
-            &r.get::<_, String>(6)?,
-            &r.get::<_, String>(7)?,
-            false,
-        ))
-    })?;
+    let rows = stmt.query_map([org_id], |r| crate::store::intents::impact_row(r, false))?;
     rows.collect()
 }
 
