@@ -27,6 +27,13 @@ impl Application {
     /// Opens the database (creating and bootstrapping it if new), binds the listener, and builds
     /// the server. Nothing is served until `run`.
     pub fn build(config: Config, clock: Clock) -> Result<Application, String> {
+        // Bind first: a start that cannot listen must not create credentials it never shows.
+        let listener = TcpListener::bind(&config.serve.bind).map_err(|e| {
+            format!(
+                "cannot listen on {} (IMPACTAPI_BIND): {e}",
+                config.serve.bind
+            )
+        })?;
         let mut conn = crate::db::open(&config.db)
             .map_err(|e| format!("cannot open database {}: {e}", config.db.display()))?;
         let started = bootstrap(
@@ -52,12 +59,7 @@ impl Application {
             time_travel: config.serve.time_travel,
             sandbox_org_id: started.sandbox_org_id.clone(),
         });
-        let listener = TcpListener::bind(&config.serve.bind).map_err(|e| {
-            format!(
-                "cannot listen on {} (IMPACTAPI_BIND): {e}",
-                config.serve.bind
-            )
-        })?;
+
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let cors = web::Data::new(CorsPolicy {
             origins: Arc::new(config.serve.cors_origin_list()),

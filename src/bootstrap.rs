@@ -8,6 +8,14 @@ use rusqlite::{Connection, TransactionBehavior};
 const INITIALIZED: &str = "initialized_at";
 const ADMIN_TOKEN_HASH: &str = "admin_token_hash";
 
+#[derive(Debug, thiserror::Error)]
+pub enum BootstrapError {
+    #[error("database: {0}")]
+    Db(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Conflict(String),
+}
+
 /// What a start did and must tell the operator once.
 #[derive(Debug, Clone)]
 pub struct Started {
@@ -39,7 +47,7 @@ pub fn bootstrap(
     api_key: Option<&str>,
     admin_token: Option<&str>,
     now: i64,
-) -> rusqlite::Result<Started> {
+) -> Result<Started, BootstrapError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let first_start = orgs::setting(&tx, INITIALIZED)?.is_none();
     let mut new_api_key = None;
@@ -57,11 +65,19 @@ pub fn bootstrap(
         Some(org) => org,
         None => orgs::insert(&tx, "Sandbox", true, now)?,
     };
-    match api_key {
-        Some(key) if orgs::find_key_by_secret(&tx, key)?.is_none() => {
+    match api_key.map(|key| (key, orgs::find_key_by_secret(&tx, key))) {
+        Some((key, Ok(None))) => {
             new_api_key = Some(orgs::insert_key(&tx, &sandbox.id, Some(key), now)?.api_key);
         }
-        Some(_) => {}
+        Some((_, Ok(Some((_, org_id, _))))) if org_id != sandbox.id => {
+            return Err(BootstrapError::Conflict(
+                "the --api-key given belongs to another organization, not the Sandbox".into(),
+            ));
+        }
+        // The operator asks for this very key: a revoked one is valid again.
+        Some((_, Ok(Some((key_id, _, true))))) => orgs::unrevoke_key(&tx, &key_id)?,
+        Some((_, Ok(Some(_)))) => {}
+        Some((_, Err(e))) => return Err(e.into()),
         None if first_start => {
             new_api_key = Some(orgs::insert_key(&tx, &sandbox.id, None, now)?.api_key)
         }
@@ -143,5 +159,26 @@ mod tests {
             bootstrap(&mut conn, Some("ia_sk_fixed"), Some("tok"), 3_000).expect("bootstrap");
         assert!(third.new_api_key.is_none());
         assert_eq!(third.admin_token_hash, hash("tok"));
+    }
+
+    #[test]
+    fn api_key_flag_revives_a_revoked_sandbox_key_and_refuses_another_orgs() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut conn = crate::db::open(&dir.path().join("k.db")).expect("open");
+        bootstrap(&mut conn, Some("ia_sk_fixed"), None, 1_000).expect("bootstrap");
+        let (key_id, _, _) = orgs::find_key_by_secret(&conn, "ia_sk_fixed")
+            .expect("query")
+            .expect("key");
+        orgs::revoke_key(&conn, &key_id, 2_000).expect("revoke");
+        bootstrap(&mut conn, Some("ia_sk_fixed"), None, 3_000).expect("bootstrap");
+        let (_, _, revoked) = orgs::find_key_by_secret(&conn, "ia_sk_fixed")
+            .expect("query")
+            .expect("key");
+        assert!(!revoked, "naming the key again makes it valid");
+
+        let other = orgs::insert(&conn, "Other", false, 4_000).expect("org");
+        orgs::insert_key(&conn, &other.id, Some("ia_sk_theirs"), 4_000).expect("key");
+        let refused = bootstrap(&mut conn, Some("ia_sk_theirs"), None, 5_000);
+        assert!(matches!(refused, Err(BootstrapError::Conflict(_))));
     }
 }

@@ -47,12 +47,14 @@ pub struct ServeArgs {
         long,
         env = "IMPACTAPI_ADMIN_TOKEN",
         global = true,
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = clap::builder::NonEmptyStringValueParser::new()
     )]
     pub admin_token: Option<String>,
 
     /// An API key the Sandbox organization must have (added if missing).
-    #[arg(long, env = "IMPACTAPI_API_KEY", global = true, hide_env_values = true)]
+    #[arg(long, env = "IMPACTAPI_API_KEY", global = true, hide_env_values = true,
+          value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub api_key: Option<String>,
 
     /// Seconds between expiry sweeps.
@@ -72,7 +74,7 @@ pub struct ServeArgs {
     /// Enable the sandbox clock endpoints (/admin/api/clock).
     #[arg(long, env = "IMPACTAPI_TIME_TRAVEL", global = true,
           value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false,
-          num_args = 0..=1, default_missing_value = "true")]
+          num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub time_travel: bool,
 
     /// Seconds a client has to send a request's head, and again its body (slow clients are cut off).
@@ -162,5 +164,38 @@ impl Config {
                 workers: None,
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_go_before_or_after_the_subcommand() {
+        let cli = Cli::try_parse_from(["impactapi", "--time-travel", "serve", "--db", "x.db"])
+            .expect("parses");
+        assert!(cli.serve.time_travel);
+        assert!(matches!(cli.command, Some(Command::Serve)));
+        assert_eq!(cli.db, std::path::Path::new("x.db"));
+        let cli = Cli::try_parse_from([
+            "impactapi",
+            "--db",
+            "y.db",
+            "orgs",
+            "create",
+            "Acme",
+            "--json",
+        ])
+        .expect("parses");
+        assert!(cli.json && cli.db == std::path::Path::new("y.db"));
+        let cli = Cli::try_parse_from(["impactapi", "--time-travel=false"]).expect("parses");
+        assert!(!cli.serve.time_travel);
+    }
+
+    #[test]
+    fn empty_credentials_are_refused() {
+        assert!(Cli::try_parse_from(["impactapi", "--admin-token", ""]).is_err());
+        assert!(Cli::try_parse_from(["impactapi", "--api-key", ""]).is_err());
     }
 }

@@ -11,7 +11,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{header, Method, StatusCode};
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpResponse, ResponseError};
 use rusqlite::{params, OptionalExtension};
@@ -86,15 +86,7 @@ pub async fn idempotency(
             .await
             .map(ServiceResponse::map_into_boxed_body);
     };
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(|t| t.trim().to_string());
+    let token = crate::auth::bearer(req.request());
     let org = match token {
         Some(t) => state
             .keys
@@ -194,7 +186,7 @@ async fn handle(
         fingerprint,
         bytes.to_vec(),
     );
-    state
+    let stored = state
         .db
         .write(move |conn| {
             let (org, key, path, fingerprint, body) = record;
@@ -208,7 +200,11 @@ async fn handle(
             .execute(params![org, key, format!("POST {path}"), fingerprint, status, body, now])?;
             Ok(())
         })
-        .await?;
+        .await;
+    // The work is done and committed: answer it even if its key could not be recorded.
+    if let Err(e) = stored {
+        tracing::error!(error = %e, "could not record the Idempotency-Key");
+    }
     let rebuilt = head.set_body(bytes).map_into_boxed_body();
     Ok(ServiceResponse::new(http_req, rebuilt))
 }

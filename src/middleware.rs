@@ -24,29 +24,60 @@ fn incoming_id(req: &ServiceRequest) -> Option<String> {
         .iter()
         .find_map(|name| {
             let raw = req.headers().get(*name)?.to_str().ok()?;
-            uuid::Uuid::parse_str(raw).ok().map(|u| u.to_string())
+            uuid::Uuid::parse_str(raw).ok().map(|_| raw.to_string())
         })
 }
 
-/// Origins allowed on API-key endpoints; session-secret endpoints allow any origin.
+/// Origins allowed on API-key endpoints (`--cors-origins`); any origin may read a session and
+/// choose its campaign with the session secret.
 #[derive(Debug, Clone, Default)]
 pub struct CorsPolicy {
     pub origins: Arc<Vec<String>>,
 }
 
+/// What a cross-origin request may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Grant {
+    None,
+    /// A listed origin: every method and header.
+    Full,
+    /// Any origin, on the session-secret calls only, with `X-Session-Secret` and `Content-Type`.
+    SecretOnly,
+}
+
 impl CorsPolicy {
-    /// The session endpoints a browser may call with the session secret.
-    fn is_secret_path(path: &str) -> bool {
+    /// `GET /sessions/{id}` and `POST /sessions/{id}/choose_campaign`: the calls a browser makes
+    /// with the session secret.
+    fn is_secret_call(method: &str, path: &str) -> bool {
         let mut parts = path.trim_matches('/').split('/');
         matches!(
-            (parts.next(), parts.next(), parts.next(), parts.next()),
-            (Some("sessions"), Some(_), None, None)
-                | (Some("sessions"), Some(_), Some("choose_campaign"), None)
+            (
+                method,
+                parts.next(),
+                parts.next(),
+                parts.next(),
+                parts.next()
+            ),
+            ("GET", Some("sessions"), Some(_), None, None)
+                | (
+                    "POST",
+                    Some("sessions"),
+                    Some(_),
+                    Some("choose_campaign"),
+                    None
+                )
         )
     }
 
-    fn allows(&self, origin: &str, path: &str) -> bool {
-        Self::is_secret_path(path) || self.origins.iter().any(|o| o == "*" || o == origin)
+    /// `uses_key`: the request carries (or, in a preflight, asks to send) `Authorization`.
+    fn grant(&self, origin: &str, method: &str, path: &str, uses_key: bool) -> Grant {
+        if self.origins.iter().any(|o| o == "*" || o == origin) {
+            Grant::Full
+        } else if Self::is_secret_call(method, path) && !uses_key {
+            Grant::SecretOnly
+        } else {
+            Grant::None
+        }
     }
 
     fn decorate(&self, origin: &str, headers: &mut header::HeaderMap) {
@@ -61,26 +92,41 @@ impl CorsPolicy {
     }
 }
 
-fn preflight(policy: &CorsPolicy, origin: &str, path: &str) -> HttpResponse {
+fn preflight(policy: &CorsPolicy, origin: &str, path: &str, req: &ServiceRequest) -> HttpResponse {
+    let header_str = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let method = header_str("access-control-request-method").to_ascii_uppercase();
+    let asks_key = header_str("access-control-request-headers")
+        .to_ascii_lowercase()
+        .contains("authorization");
+    let (methods, allowed_headers) = match policy.grant(origin, &method, path, asks_key) {
+        Grant::None => return HttpResponse::NoContent().finish(),
+        Grant::Full => (
+            "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+            "Authorization, Content-Type, X-Session-Secret, Idempotency-Key, X-Correlation-Id",
+        ),
+        Grant::SecretOnly => ("GET, POST, OPTIONS", "X-Session-Secret, Content-Type"),
+    };
     let mut response = HttpResponse::NoContent().finish();
-    if policy.allows(origin, path) {
-        let headers = response.headers_mut();
-        policy.decorate(origin, headers);
-        headers.insert(
-            header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE, OPTIONS"),
-        );
-        headers.insert(
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static(
-                "Authorization, Content-Type, X-Session-Secret, Idempotency-Key, X-Correlation-Id",
-            ),
-        );
-        headers.insert(
-            header::ACCESS_CONTROL_MAX_AGE,
-            HeaderValue::from_static("600"),
-        );
-    }
+    let headers = response.headers_mut();
+    policy.decorate(origin, headers);
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static(methods),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static(allowed_headers),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
     response
 }
 
@@ -121,11 +167,15 @@ pub async fn outermost(
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let uses_key = req.headers().contains_key(header::AUTHORIZATION);
     let is_preflight =
         method == Method::OPTIONS && req.headers().contains_key("access-control-request-method");
 
     let mut response = match &origin {
-        Some(o) if is_preflight => req.into_response(preflight(&policy, o, &path)),
+        Some(o) if is_preflight => {
+            let answer = preflight(&policy, o, &path, &req);
+            req.into_response(answer)
+        }
         // No clone of the request may outlive this call: the router needs it unshared.
         _ => match AssertUnwindSafe(next.call(req)).catch_unwind().await {
             Ok(Ok(res)) => res.map_into_boxed_body(),
@@ -162,7 +212,7 @@ pub async fn outermost(
         headers.insert(HeaderName::from_static(CORRELATION_HEADER), v);
     }
     if let Some(o) = &origin {
-        if policy.allows(o, &path) {
+        if !is_preflight && policy.grant(o, method.as_str(), &path, uses_key) != Grant::None {
             policy.decorate(o, headers);
         }
     }

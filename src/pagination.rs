@@ -37,7 +37,7 @@ impl PageParams {
         }
         if let Some(raw) = query.get("page") {
             match raw.parse::<i64>() {
-                Ok(n) if (1..=i64::from(i32::MAX)).contains(&n) => params.page = n,
+                Ok(n) if n >= 1 => params.page = n,
                 _ => errors.add("page", "must be an integer of at least 1"),
             }
         }
@@ -59,7 +59,7 @@ impl PageParams {
     }
 
     pub fn offset(&self) -> i64 {
-        (self.page - 1) * self.per_page
+        (self.page - 1).saturating_mul(self.per_page)
     }
 
     pub fn direction(&self) -> &'static str {
@@ -89,11 +89,8 @@ impl DateRange {
                 }
             }
         }
-        if let (Some(from), Some(to)) = (range.from, range.to) {
-            if from > to {
-                errors.add("date_to", "must not be before date_from");
-            }
-        }
+        // `date_from` after `date_to` is an empty range, not an error: a report over a window
+        // that happens to be inverted simply finds nothing.
         range
     }
 
@@ -121,9 +118,12 @@ pub fn envelope<T: Serialize>(data: Vec<T>, params: &PageParams, total: i64) -> 
     let (from, to) = if len == 0 {
         (Value::Null, Value::Null)
     } else {
-        (json!(params.offset() + 1), json!(params.offset() + len))
+        (
+            json!(params.offset().saturating_add(1)),
+            json!(params.offset().saturating_add(len)),
+        )
     };
-    let last_page = ((total + params.per_page - 1) / params.per_page).max(1);
+    let last_page = (total.saturating_add(params.per_page - 1) / params.per_page).max(1);
     Ok(json!({
         "data": serde_json::to_value(data)?,
         "current_page": params.page,

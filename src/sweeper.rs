@@ -22,6 +22,8 @@ pub async fn sweep(db: &Db, clock: &Clock) -> crate::error::ApiResult<usize> {
     let expired = db.write(move |conn| Ok(sweep_once(conn, now)?)).await?;
     if expired > 0 {
         tracing::info!(expired, "expired sessions swept");
+    } else {
+        tracing::debug!(expired, "expiry sweep found nothing to expire");
     }
     Ok(expired)
 }

@@ -1,14 +1,15 @@
 //! The demo checkout's merchant side, for the Sandbox organization only: create an `add_on`
-//! session, process and confirm it. These need no credential so that `/demo` works on a fresh
-//! `make run` with nothing to paste; they can touch nothing but Sandbox sessions. The customer
-//! side of the demo uses the public session-secret endpoints.
+//! session, process and confirm it. Creating needs no credential, so that `/demo` works on a fresh
+//! `make run` with nothing to paste; processing and confirming need the session's own secret
+//! (which only its creator saw) and work only on sessions the demo created (marked
+//! `metadata.demo = true`). The customer side uses the public session-secret endpoints.
 
 use crate::api::sessions::{confirm_as, create_in, process_as};
-use crate::auth::ApiKey;
-use crate::error::ApiResult;
+use crate::auth::{secrets_equal, ApiKey};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
 use crate::state::AppState;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 fn sandbox(state: &AppState) -> ApiKey {
@@ -28,6 +29,12 @@ async fn create(state: web::Data<AppState>, body: JsonBody) -> ApiResult<HttpRes
             "type" | "amount" | "available_campaigns" | "approximated" | "metadata"
         )
     });
+    let mut metadata = match map.remove("metadata") {
+        Some(Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    };
+    metadata.insert(DEMO_MARK.into(), json!(true));
+    map.insert("metadata".into(), Value::Object(metadata));
     let raw = Value::Object(map.clone()).to_string().into();
     create_in(
         &state,
@@ -40,19 +47,49 @@ async fn create(state: web::Data<AppState>, body: JsonBody) -> ApiResult<HttpRes
     .await
 }
 
+/// The metadata key that marks a session as the demo's.
+const DEMO_MARK: &str = "demo";
+
+/// Lets a merchant-side demo call through only for a demo session of the Sandbox whose secret the
+/// caller holds; anything else does not exist for the demo (404), and a wrong secret is 401.
+async fn demo_session(state: &AppState, req: &HttpRequest, id: &str) -> ApiResult<()> {
+    let given = req
+        .headers()
+        .get("x-session-secret")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .ok_or(ApiError::Unauthorized)?;
+    let id = crate::domain::parse_id(id).ok_or(ApiError::NotFound("session"))?;
+    let sandbox = state.sandbox_org_id.clone();
+    let session = state
+        .db
+        .read(move |conn| Ok(crate::store::sessions::find(conn, &id)?))
+        .await?
+        .filter(|s| s.org_id == sandbox && s.metadata.get(DEMO_MARK) == Some(&json!(true)))
+        .ok_or(ApiError::NotFound("session"))?;
+    match session.secret {
+        Some(secret) if secrets_equal(secret.as_bytes(), given.as_bytes()) => Ok(()),
+        _ => Err(ApiError::Unauthorized),
+    }
+}
+
 async fn process(
     state: web::Data<AppState>,
+    req: HttpRequest,
     id: web::Path<String>,
     body: JsonBody,
 ) -> ApiResult<HttpResponse> {
+    demo_session(&state, &req, &id).await?;
     process_as(&state, sandbox(&state), id.into_inner(), body).await
 }
 
 async fn confirm(
     state: web::Data<AppState>,
+    req: HttpRequest,
     id: web::Path<String>,
     body: JsonBody,
 ) -> ApiResult<HttpResponse> {
+    demo_session(&state, &req, &id).await?;
     confirm_as(&state, sandbox(&state), id.into_inner(), body).await
 }
 

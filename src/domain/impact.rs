@@ -19,7 +19,10 @@ pub struct Metric {
 /// The quantity an amount buys, in hundredths, rounded half away from zero.
 /// `quantity = cents / 100 * per_dollar`, so hundredths are `cents * per_dollar`.
 pub fn quantity_centi(amount_cents: i64, impact_per_dollar: f64) -> i64 {
-    (amount_cents as f64 * impact_per_dollar).round() as i64
+    let product = amount_cents as f64 * impact_per_dollar;
+    // The product of a decimal ratio can land a hair below an exact .5 (90 x 0.35 = 31.4999...);
+    // settling it at millionths first lets ties round away from zero as the contract says.
+    ((product * 1e6).round() / 1e6).round() as i64
 }
 
 /// Prints hundredths without trailing zeros or separators: 60 -> "0.6", 100 -> "1", 125000 -> "1250".
@@ -168,6 +171,9 @@ mod tests {
         // 333 cents at 0.2/dollar = 0.666 -> 0.67
         assert_eq!(quantity_centi(333, 0.2), 67);
         assert_eq!(Impact::of(&trees(0.2), 333, false).quantity, 0.67);
+        // 90 cents at 0.35/dollar = 0.315 exactly -> 0.32, though the float product is 31.4999...
+        assert_eq!(quantity_centi(90, 0.35), 32);
+        assert_eq!(quantity_centi(10, 0.15), 2);
     }
 
     #[test]

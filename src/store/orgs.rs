@@ -140,6 +140,15 @@ pub fn revoke_key(conn: &Connection, key_id: &str, now: i64) -> rusqlite::Result
     find_key(conn, key_id)
 }
 
+/// Makes a revoked key valid again (the operator named it with `--api-key`).
+pub fn unrevoke_key(conn: &Connection, key_id: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE api_keys SET revoked_at = NULL WHERE id = ?1",
+        [key_id],
+    )?;
+    Ok(())
+}
+
 const KEY_COLUMNS: &str = "id, org_id, prefix, created_at, last_used_at, revoked_at";
 
 fn key_row(r: &rusqlite::Row) -> rusqlite::Result<KeyInfo> {

@@ -161,7 +161,7 @@
 
   async function process() {
     await act($('#process'), async () => {
-      const s = await call('POST', `/demo/api/sessions/${session.id}/process`, {});
+      const s = await call('POST', `/demo/api/sessions/${session.id}/process`, {}, { 'X-Session-Secret': session.secret });
       setStatus(s.status);
       // A processing session no longer takes the customer's changes.
       $$('#cards button, #opt-out').forEach((b) => { b.disabled = true; });
@@ -171,7 +171,7 @@
 
   async function confirm() {
     await act($('#confirm'), async () => {
-      const s = await call('POST', `/demo/api/sessions/${session.id}/confirm`, {});
+      const s = await call('POST', `/demo/api/sessions/${session.id}/confirm`, {}, { 'X-Session-Secret': session.secret });
       setStatus(s.status);
       const intents = s.donation_intents;
       $('#done-summary').textContent = intents.length

@@ -697,17 +697,17 @@ async fn the_demo_checkout_runs_in_the_sandbox_without_credentials() {
     )
     .await;
     assert_eq!(campaigns["data"].as_array().expect("array").len(), 5);
-    let post = |path: String, body: Value| {
+    let post_with = |path: String, body: Value, secret: Option<String>| {
         let app = &app;
         async move {
-            app.client
-                .post(app.url(&path))
-                .json(&body)
-                .send()
-                .await
-                .expect("request")
+            let mut req = app.client.post(app.url(&path)).json(&body);
+            if let Some(secret) = secret {
+                req = req.header("X-Session-Secret", secret);
+            }
+            req.send().await.expect("request")
         }
     };
+    let post = |path: String, body: Value| post_with(path, body, None);
     let bad = post(
         "/demo/api/sessions".into(),
         json!({"amount": 0, "available_campaigns": []}),
@@ -747,14 +747,34 @@ async fn the_demo_checkout_runs_in_the_sandbox_without_credentials() {
         .await
         .expect("request");
     json_ok(chosen, 200).await;
+    // The merchant side of the demo needs the session's secret.
+    let unauthenticated = post(format!("/demo/api/sessions/{id}/process"), json!({})).await;
+    assert_error(unauthenticated, 401, "auth.unauthorized").await;
+    let wrong = post_with(
+        format!("/demo/api/sessions/{id}/process"),
+        json!({}),
+        Some("x".repeat(64)),
+    )
+    .await;
+    assert_error(wrong, 401, "auth.unauthorized").await;
     let processed = json_ok(
-        post(format!("/demo/api/sessions/{id}/process"), json!({})).await,
+        post_with(
+            format!("/demo/api/sessions/{id}/process"),
+            json!({}),
+            Some(secret.clone()),
+        )
+        .await,
         200,
     )
     .await;
     assert_eq!(processed["data"]["status"], "processing");
     let confirmed = json_ok(
-        post(format!("/demo/api/sessions/{id}/confirm"), json!({})).await,
+        post_with(
+            format!("/demo/api/sessions/{id}/confirm"),
+            json!({}),
+            Some(secret.clone()),
+        )
+        .await,
         200,
     )
     .await;
@@ -771,10 +791,30 @@ async fn the_demo_checkout_runs_in_the_sandbox_without_credentials() {
     .await;
     assert_eq!(listed["data"][0]["id"], intent["id"]);
 
-    // The demo reaches Sandbox sessions only.
+    // The demo reaches its own Sandbox sessions only: not another organization's, and not a
+    // Sandbox session made with the API key, even with that session's secret.
     let (_, acme_key) = app.new_org("Acme").await;
     let theirs = session(&app, &acme_key, "active").await;
-    let resp = post(format!("/demo/api/sessions/{theirs}/confirm"), json!({})).await;
+    let resp = post_with(
+        format!("/demo/api/sessions/{theirs}/confirm"),
+        json!({}),
+        Some(secret.clone()),
+    )
+    .await;
+    assert_error(resp, 404, "session.not-found").await;
+    let merchant = app
+        .create_session(
+            json!({"type": "add_on", "amount": 100, "available_campaigns": ["cleanhub"]}),
+        )
+        .await;
+    let merchant_secret = merchant["session_secret"].as_str().map(str::to_string);
+    let merchant_id = merchant["id"].as_str().expect("id");
+    let resp = post_with(
+        format!("/demo/api/sessions/{merchant_id}/confirm"),
+        json!({}),
+        merchant_secret,
+    )
+    .await;
     assert_error(resp, 404, "session.not-found").await;
 
     // With every campaign inactive the list is empty, not an error.

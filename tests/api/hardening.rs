@@ -274,3 +274,113 @@ async fn a_slow_client_is_cut_off_after_the_request_timeout() {
     assert!(text.contains("request.timeout"), "answered: {text}");
     json_ok(app.get("/campaigns").await, 200).await;
 }
+
+#[actix_web::test]
+async fn cors_lets_any_origin_use_the_secret_calls_and_only_listed_origins_the_key() {
+    let app = spawn_app_with(|c| c.serve.cors_origins = "https://shop.example".into()).await;
+    let s = app
+        .create_session(
+            json!({"type": "add_on", "amount": 100, "available_campaigns": ["cleanhub"]}),
+        )
+        .await;
+    let id = s["id"].as_str().expect("id");
+    let secret = s["session_secret"].as_str().expect("secret");
+    let preflight = |origin: &str, method: &str, path: String, headers: &str| {
+        app.client
+            .request(Method::OPTIONS, app.url(&path))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", method)
+            .header("Access-Control-Request-Headers", headers)
+            .send()
+    };
+    let allow_origin = |r: &reqwest::Response| {
+        r.headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap_or_default().to_string())
+    };
+
+    // Any origin: reading with the secret and choosing, with X-Session-Secret only.
+    let r = preflight(
+        "https://anywhere.example",
+        "GET",
+        format!("/sessions/{id}"),
+        "x-session-secret",
+    )
+    .await
+    .expect("request");
+    assert_eq!(r.status(), 204);
+    assert_eq!(
+        allow_origin(&r).as_deref(),
+        Some("https://anywhere.example")
+    );
+    let allowed = r.headers()["access-control-allow-headers"]
+        .to_str()
+        .expect("ascii")
+        .to_lowercase();
+    assert!(
+        allowed.contains("x-session-secret") && !allowed.contains("authorization"),
+        "{allowed}"
+    );
+    let r = app
+        .client
+        .get(app.url(&format!("/sessions/{id}")))
+        .header("Origin", "https://anywhere.example")
+        .header("X-Session-Secret", secret)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        allow_origin(&r).as_deref(),
+        Some("https://anywhere.example")
+    );
+
+    // ...but not the key, nor other calls on the same path.
+    let r = preflight(
+        "https://anywhere.example",
+        "GET",
+        format!("/sessions/{id}"),
+        "authorization",
+    )
+    .await
+    .expect("request");
+    assert_eq!(allow_origin(&r), None);
+    let r = preflight(
+        "https://anywhere.example",
+        "PATCH",
+        format!("/sessions/{id}"),
+        "content-type",
+    )
+    .await
+    .expect("request");
+    assert_eq!(allow_origin(&r), None);
+    let r = app
+        .req(Method::GET, "/campaigns")
+        .header("Origin", "https://anywhere.example")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        allow_origin(&r),
+        None,
+        "API-key endpoints are closed to unlisted origins"
+    );
+
+    // A listed origin gets the key endpoints.
+    let r = preflight(
+        "https://shop.example",
+        "POST",
+        "/donation_intents".into(),
+        "authorization, content-type",
+    )
+    .await
+    .expect("request");
+    assert_eq!(allow_origin(&r).as_deref(), Some("https://shop.example"));
+    let r = app
+        .req(Method::GET, "/campaigns")
+        .header("Origin", "https://shop.example")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(allow_origin(&r).as_deref(), Some("https://shop.example"));
+}
