@@ -1,6 +1,6 @@
 //! `/admin/api/*`: the operator's JSON API behind the admin token.
 
-use crate::api::sessions::view;
+use crate::api::session_view::view;
 use crate::api::{created, ok};
 use crate::auth::Admin;
 use crate::domain::catalog::parse_campaign;

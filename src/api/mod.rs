@@ -6,6 +6,7 @@ pub mod directory;
 pub mod health;
 pub mod intents;
 pub mod session_input;
+pub mod session_view;
 pub mod sessions;
 
 use crate::error::ApiError;

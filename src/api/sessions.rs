@@ -2,159 +2,21 @@
 //! requests, runs one store transaction per call, and shapes the session object.
 
 use crate::api::session_input::{allocations, parse_create};
-use crate::auth::{random_token, secrets_equal, SessionCaller};
+use crate::api::session_view::{caller_kind, load, mutate, party_exists, view};
+use crate::auth::{random_token, SessionCaller};
+use crate::domain::new_id;
 use crate::domain::session::{check, Action, Caller, SessionStatus};
-use crate::domain::{new_id, parse_id};
-use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
-use crate::state::{AppState, Catalog};
-use crate::store::directory::{self, Directory};
-use crate::store::intents::{self, Attribution, Intent};
+use crate::state::AppState;
+use crate::store::directory::Directory;
+use crate::store::intents::{self, Attribution};
 use crate::store::sessions::{self, SessionRow};
 use crate::validate::{merge_metadata, Input, Patch};
 use actix_web::{web, HttpResponse};
-use rusqlite::Connection;
 use serde_json::{json, Value};
-use std::sync::Arc;
 
 const SECRET_LEN: usize = 64;
-const NOT_FOUND: ApiError = ApiError::NotFound("session");
-
-/// The session object as `caller` sees it (SPEC 5.4). `short` gives create's short campaigns.
-pub fn view(
-    s: &SessionRow,
-    intents: &[Intent],
-    catalog: &Catalog,
-    now: i64,
-    by_key: bool,
-    short: bool,
-) -> Value {
-    let allocations = s.effective_allocations();
-    let shown: Vec<(String, i64)> = if s.kind.is_interactive() {
-        s.available_campaigns
-            .iter()
-            .map(|c| (c.clone(), s.amount))
-            .collect()
-    } else {
-        allocations
-            .iter()
-            .map(|a| (a.campaign_identifier.clone(), a.amount))
-            .collect()
-    };
-    let campaigns: Vec<Value> = shown
-        .iter()
-        .filter_map(|(identifier, amount)| {
-            let c = catalog.get(identifier)?;
-            if short {
-                return Some(json!({"identifier": c.identifier, "name": c.name}));
-            }
-            let mut full = serde_json::to_value(c).ok()?;
-            full["impact"] = serde_json::to_value(c.impact(*amount, s.approximated)).ok()?;
-            Some(full)
-        })
-        .collect();
-    let fmt = crate::clock::format_micros;
-    json!({
-        "id": s.id,
-        "type": s.kind.as_str(),
-        "status": s.status.current(s.expires_at, now).as_str(),
-        "amount": s.amount,
-        "available_campaigns": s.available_campaigns,
-        "selected_campaign": s.selected_campaign,
-        "opted_out": s.opted_out,
-        "allocations": allocations,
-        "customer_id": s.customer_id,
-        "vendor_id": s.vendor_id,
-        "metadata": s.metadata,
-        "approximated": s.approximated,
-        "session_secret": if by_key { s.secret.clone() } else { None },
-        "campaigns": campaigns,
-        "donation_intents": intents,
-        "expires_at": fmt(s.expires_at),
-        "processed_at": s.processed_at.map(fmt),
-        "confirmed_at": s.confirmed_at.map(fmt),
-        "created_at": fmt(s.created_at),
-        "updated_at": fmt(s.updated_at),
-    })
-}
-
-/// Loads a session for `caller`: another organization's session, or a non-ULID id, is not found;
-/// a wrong secret is 401.
-fn load(conn: &Connection, id: &str, caller: &SessionCaller) -> ApiResult<SessionRow> {
-    let id = parse_id(id).ok_or(NOT_FOUND)?;
-    let s = sessions::find(conn, &id)?.ok_or(NOT_FOUND)?;
-    match caller {
-        SessionCaller::Key(key) if key.org_id == s.org_id => Ok(s),
-        SessionCaller::Key(_) => Err(NOT_FOUND),
-        SessionCaller::Secret(given) => match &s.secret {
-            Some(secret) if secrets_equal(secret.as_bytes(), given.as_bytes()) => Ok(s),
-            _ => Err(ApiError::Unauthorized),
-        },
-    }
-}
-
-/// Adds a field error unless `id` names a customer / vendor of the organization.
-fn party_exists(
-    conn: &Connection,
-    dir: Directory,
-    org_id: &str,
-    id: &Option<String>,
-    errors: &mut FieldErrors,
-) -> ApiResult<()> {
-    if let Some(id) = id {
-        if directory::find(conn, dir, org_id, id)?.is_none() {
-            errors.add(
-                dir.intent_column(),
-                format!("no {} with this id", dir.resource()),
-            );
-        }
-    }
-    Ok(())
-}
-
-/// Runs `change` on the session in one write transaction and answers with the session as the
-/// caller sees it. `change` gets the current status and mutates the row; the row is saved after.
-async fn mutate<F>(
-    state: &AppState,
-    id: String,
-    caller: SessionCaller,
-    change: F,
-) -> ApiResult<HttpResponse>
-where
-    F: FnOnce(&Connection, &mut SessionRow, SessionStatus, i64, &Catalog) -> ApiResult<()>
-        + Send
-        + 'static,
-{
-    let catalog = state.catalog.get(&state.db).await?;
-    let now = state.clock.now_micros();
-    let by_key = matches!(caller, SessionCaller::Key(_));
-    let cat = Arc::clone(&catalog);
-    let (row, intents) = state
-        .db
-        .write(move |conn| {
-            let mut s = load(conn, &id, &caller)?;
-            let status = s.status.current(s.expires_at, now);
-            let before = s.clone();
-            change(conn, &mut s, status, now, &cat)?;
-            // A call that changes nothing (a repeated confirm) leaves the session as it was.
-            if s != before {
-                s.updated_at = now;
-                sessions::save(conn, &s)?;
-            }
-            let intents = intents::for_session(conn, &s.id)?;
-            Ok((s, intents))
-        })
-        .await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({ "data": view(&row, &intents, &catalog, now, by_key, false) })))
-}
-
-fn caller_kind(caller: &SessionCaller) -> Caller {
-    match caller {
-        SessionCaller::Key(_) => Caller::ApiKey,
-        SessionCaller::Secret(_) => Caller::Secret,
-    }
-}
 
 async fn create(
     key: crate::auth::ApiKey,
