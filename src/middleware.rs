@@ -147,6 +147,19 @@ fn standalone(response: HttpResponse, correlation_id: &str) -> Error {
     actix_web::error::InternalError::from_response(envelope.code.clone(), full).into()
 }
 
+/// The one log line per request: method, path, status, duration, correlation id.
+fn log_request(method: &Method, path: &str, status: u16, started: Instant, correlation_id: &str) {
+    tracing::info!(
+        target: "impactapi::request",
+        "{} {} {} {:.1}ms {}",
+        method,
+        path,
+        status,
+        started.elapsed().as_secs_f64() * 1000.0,
+        correlation_id
+    );
+}
+
 /// See the module doc. Registered with `actix_web::middleware::from_fn`.
 pub async fn outermost(
     req: ServiceRequest,
@@ -179,9 +192,20 @@ pub async fn outermost(
         // No clone of the request may outlive this call: the router needs it unshared.
         _ => match AssertUnwindSafe(next.call(req)).catch_unwind().await {
             Ok(Ok(res)) => res.map_into_boxed_body(),
-            Ok(Err(e)) => return Err(standalone(e.error_response(), &correlation_id)),
+            Ok(Err(e)) => {
+                let response = e.error_response();
+                log_request(
+                    &method,
+                    &path,
+                    response.status().as_u16(),
+                    started,
+                    &correlation_id,
+                );
+                return Err(standalone(response, &correlation_id));
+            }
             Err(_) => {
                 let e = crate::error::ApiError::Internal("handler panicked".into());
+                log_request(&method, &path, 500, started, &correlation_id);
                 return Err(standalone(e.error_response(), &correlation_id));
             }
         },
@@ -216,14 +240,12 @@ pub async fn outermost(
             policy.decorate(o, headers);
         }
     }
-    tracing::info!(
-        target: "impactapi::request",
-        "{} {} {} {:.1}ms {}",
-        method,
-        path,
+    log_request(
+        &method,
+        &path,
         response.status().as_u16(),
-        started.elapsed().as_secs_f64() * 1000.0,
-        correlation_id
+        started,
+        &correlation_id,
     );
     Ok(response)
 }
