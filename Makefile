@@ -74,6 +74,11 @@ test-fuzz:
 	$(CARGO) build
 	bash tests/contract/fuzz.sh
 
+## Load test of the release build (wrk, installed when missing) next to baselines measured in the
+## same run (HTTP ceiling, raw SQLite inserts); writes the table into BENCHMARKS.md. ~5 minutes.
+bench:
+	bash bench/run.sh
+
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings

@@ -248,16 +248,27 @@ pub fn list_for_party(
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let total: i64 = conn
         .prepare_cached(&format!(
-            "SELECT COUNT(*) FROM donation_intents WHERE {filter}"
+            "SELECT COALESCE(SUM(donation_count), 0) FROM party_campaign_days WHERE {PARTY_DAYS}"
         ))?
         .query_row(
-            params![party_id, org_id, range.start_micros(), range.end_micros()],
+            params![
+                party_id,
+                dir.table(),
+                org_id,
+                range.start_micros(),
+                range.end_micros()
+            ],
             |r| r.get(0),
         )?;
     Ok((with_impact(conn, rows)?, total))
 }
 
-/// Impact totals of one customer or vendor (SPEC 5.2), summed in SQL from the snapshots.
+/// The rows of a party's per-day totals (kept by the triggers of schema.sql) in a date range: the
+/// range is whole UTC days, so comparing each day's first microsecond with its bounds is exact.
+const PARTY_DAYS: &str = "party_id = ?1 AND kind = ?2 AND org_id = ?3 AND day >= ?4 AND day < ?5";
+
+/// Impact totals of one customer or vendor (SPEC 5.2), summed from the per-day totals of its
+/// intents' snapshots: a row per day instead of one per intent.
 pub fn impact_totals(
     conn: &Connection,
     dir: Directory,
@@ -265,15 +276,18 @@ pub fn impact_totals(
     party_id: &str,
     range: &DateRange,
 ) -> rusqlite::Result<Value> {
-    let col = dir.intent_column();
-    let filter =
-        format!("di.{col} = ?1 AND di.org_id = ?2 AND di.created_at >= ?3 AND di.created_at < ?4");
-    let args = params![party_id, org_id, range.start_micros(), range.end_micros()];
+    let args = params![
+        party_id,
+        dir.table(),
+        org_id,
+        range.start_micros(),
+        range.end_micros()
+    ];
     let mut by_campaign = Vec::new();
     let (mut count, mut total) = (0i64, 0i64);
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT di.campaign_identifier, COUNT(*), SUM(di.amount) FROM donation_intents di WHERE {filter}
-         GROUP BY di.campaign_identifier ORDER BY di.campaign_identifier"
+        "SELECT campaign_identifier, SUM(donation_count), SUM(total_amount) FROM party_campaign_days
+         WHERE {PARTY_DAYS} GROUP BY campaign_identifier ORDER BY campaign_identifier"
     ))?;
     let mut rows = stmt.query(args)?;
     while let Some(r) = rows.next()? {
@@ -285,10 +299,9 @@ pub fn impact_totals(
         );
     }
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT ii.key, MAX(ii.name), MAX(ii.emoji), MAX(ii.icon), SUM(ii.quantity_centi),
-                MAX(ii.unit_singular), MAX(ii.unit_plural), MAX(ii.verb_past)
-         FROM donation_intents di JOIN intent_impacts ii ON ii.intent_id = di.id
-         WHERE {filter} GROUP BY ii.key ORDER BY MIN(di.created_at), ii.key"
+        "SELECT key, MAX(name), MAX(emoji), MAX(icon), SUM(quantity_centi), MAX(unit_singular),
+                MAX(unit_plural), MAX(verb_past)
+         FROM party_impact_days WHERE {PARTY_DAYS} GROUP BY key ORDER BY MIN(first_created_at), key"
     ))?;
     let metrics = stmt
         .query_map(args, |r| impact_row(r, false))?

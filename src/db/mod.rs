@@ -2,27 +2,48 @@
 //!
 //! SQLite runs one writer at a time, so writes are not spread over pooled connections that would
 //! fight for the lock. They go to a single writer thread that takes every job waiting in its queue,
-//! runs each inside its own SAVEPOINT of one transaction, commits once (`synchronous=FULL`, so the
-//! commit is durable), and only then answers each caller. A job that fails rolls back its savepoint
+//! runs each inside its own SAVEPOINT of one transaction (a lone job needs none), commits once
+//! (`synchronous=FULL`, so the commit is durable), and only then answers each caller. A job that fails rolls back its savepoint
 //! alone; the others in the batch still commit. Reads run on a pool of `query_only` connections.
 
 use crate::error::{ApiError, ApiResult};
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
+use writer::{exec, writer_loop, Done, Job, Msg, Summary};
+
+mod writer;
+
+#[cfg(test)]
+mod tests;
 
 /// Schema steps; step N brings `user_version` from N-1 to N. Append, never edit.
-const MIGRATIONS: &[&str] = &[include_str!("../schema.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("../../schema.sql")];
 
 /// The most jobs one group commit takes.
 const MAX_BATCH: usize = 512;
+/// How often the writer logs its activity summary (debug level, target `impactapi::db`).
+const SUMMARY_EVERY: Duration = Duration::from_secs(1);
+
+/// Prepared statements each connection keeps (rusqlite's default of 16 is fewer than the distinct
+/// queries the API runs, and a miss costs a parse).
+const STATEMENT_CACHE: usize = 128;
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // Without the query-planner stability guarantee, SQLite (3.47+) lets the value bound to
+    // `LIMIT ?` steer the plan, so rebinding it expires the statement: every cached paginated
+    // query was parsed and planned again on every call. No plan here depends on a bound value
+    // (no ANALYZE statistics, no LIKE).
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     conn.execute_batch(
         "PRAGMA foreign_keys = ON;
          PRAGMA synchronous = FULL;
@@ -87,18 +108,33 @@ impl r2d2::ManageConnection for ReadManager {
     }
 }
 
-/// The outcome of one job inside a group commit: whether to keep its savepoint, and how to answer
-/// its caller once the commit's fate is known (`Some(error)` if the commit failed).
-struct Done {
-    keep: bool,
-    answer: Box<dyn FnOnce(Option<String>) + Send>,
+/// A read transaction on cached `BEGIN` / `COMMIT` statements (parsed once per connection, not
+/// per request). Dropped without `end` (a panic in the read), it rolls back, so the connection
+/// goes back to the pool with no transaction open.
+struct Snapshot<'c> {
+    conn: &'c Connection,
+    open: bool,
 }
 
-type Job = Box<dyn FnOnce(&Connection) -> Done + Send>;
+impl<'c> Snapshot<'c> {
+    fn begin(conn: &'c Connection) -> rusqlite::Result<Snapshot<'c>> {
+        exec(conn, "BEGIN")?;
+        Ok(Snapshot { conn, open: true })
+    }
 
-enum Msg {
-    Job(Job),
-    Stop,
+    fn end(mut self) -> rusqlite::Result<()> {
+        exec(self.conn, "COMMIT")?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl Drop for Snapshot<'_> {
+    fn drop(&mut self) {
+        if self.open && !self.conn.is_autocommit() {
+            let _ = exec(self.conn, "ROLLBACK");
+        }
+    }
 }
 
 /// Handle to the database, cheap to clone.
@@ -107,6 +143,8 @@ pub struct Db {
     pool: r2d2::Pool<ReadManager>,
     writer: mpsc::Sender<Msg>,
     writer_thread: Arc<Mutex<Option<JoinHandle<()>>>>,
+    /// Read transactions run, for the writer's activity summary.
+    reads: Arc<AtomicU64>,
     path: PathBuf,
 }
 
@@ -115,9 +153,11 @@ impl Db {
     pub fn open(path: &Path, readers: u32) -> rusqlite::Result<Db> {
         let conn = open(path)?;
         let (sender, receiver) = mpsc::channel::<Msg>();
+        let reads = Arc::new(AtomicU64::new(0));
+        let summary = Summary::new(reads.clone());
         let thread = std::thread::Builder::new()
             .name("db-writer".into())
-            .spawn(move || writer_loop(conn, receiver))
+            .spawn(move || writer_loop(conn, receiver, summary))
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
         let pool = r2d2::Pool::builder()
             .max_size(readers.max(1))
@@ -130,6 +170,7 @@ impl Db {
             pool,
             writer: sender,
             writer_thread: Arc::new(Mutex::new(Some(thread))),
+            reads,
             path: path.to_path_buf(),
         })
     }
@@ -146,11 +187,12 @@ impl Db {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        self.reads.fetch_add(1, Ordering::Relaxed);
         actix_web::web::block(move || {
             let conn = pool.get()?;
-            let tx = conn.unchecked_transaction()?;
-            let out = f(&tx);
-            tx.finish()?;
+            let snapshot = Snapshot::begin(&conn)?;
+            let out = f(&conn);
+            snapshot.end()?;
             out
         })
         .await?
@@ -192,67 +234,5 @@ impl Db {
         if let Some(handle) = handle {
             let _ = handle.join();
         }
-    }
-}
-
-fn writer_loop(mut conn: Connection, receiver: mpsc::Receiver<Msg>) {
-    let mut stop = false;
-    while !stop {
-        let mut batch: Vec<Job> = Vec::new();
-        match receiver.recv() {
-            Ok(Msg::Job(job)) => batch.push(job),
-            Ok(Msg::Stop) | Err(_) => break,
-        }
-        while batch.len() < MAX_BATCH {
-            match receiver.try_recv() {
-                Ok(Msg::Job(job)) => batch.push(job),
-                Ok(Msg::Stop) => {
-                    stop = true;
-                    break;
-                }
-                Err(_) => break,
-            }
-        }
-        run_batch(&mut conn, batch);
-    }
-    tracing::info!("database writer stopped");
-}
-
-fn run_batch(conn: &mut Connection, batch: Vec<Job>) {
-    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
-        Ok(tx) => tx,
-        Err(e) => {
-            tracing::error!(error = %e, "could not begin write transaction");
-            // Dropping the jobs drops their senders: each caller gets an internal error.
-            return;
-        }
-    };
-    let mut answers = Vec::with_capacity(batch.len());
-    for job in batch {
-        let savepoint = match tx.savepoint() {
-            Ok(sp) => sp,
-            Err(e) => {
-                tracing::error!(error = %e, "could not open savepoint");
-                continue;
-            }
-        };
-        match catch_unwind(AssertUnwindSafe(|| job(&savepoint))) {
-            Ok(done) => {
-                if done.keep {
-                    if let Err(e) = savepoint.commit() {
-                        tracing::error!(error = %e, "could not release savepoint");
-                    }
-                }
-                answers.push(done.answer);
-            }
-            Err(_) => tracing::error!("a write job panicked; its savepoint was rolled back"),
-        }
-    }
-    let commit_error = tx.commit().err().map(|e| e.to_string());
-    if let Some(e) = &commit_error {
-        tracing::error!(error = %e, "group commit failed");
-    }
-    for answer in answers {
-        answer(commit_error.clone());
     }
 }

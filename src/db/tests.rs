@@ -1,0 +1,209 @@
+//! The kept per-party totals (schema.sql triggers) against the queries they replace.
+
+use super::*;
+
+use crate::domain::impact::Metric;
+use crate::domain::new_id;
+use crate::pagination::DateRange;
+use crate::store::campaigns::Campaign;
+use crate::store::directory::Directory;
+use crate::store::intents::{self, Attribution};
+use chrono::NaiveDate;
+use rusqlite::params;
+use serde_json::{json, Value};
+
+const DAY: i64 = 86_400_000_000;
+
+fn metric(key: &str, name: &str, emoji: Option<&str>, per_dollar: f64) -> Metric {
+    Metric {
+        key: key.into(),
+        name: name.into(),
+        emoji: emoji.map(str::to_string),
+        icon: None,
+        unit_singular: "unit".into(),
+        unit_plural: "units".into(),
+        verb_present: "do".into(),
+        verb_past: "done".into(),
+        impact_per_dollar: per_dollar,
+    }
+}
+
+fn campaign(identifier: &str, metrics: Vec<Metric>) -> Campaign {
+    Campaign {
+        id: identifier.into(),
+        identifier: identifier.into(),
+        name: identifier.to_uppercase(),
+        description: None,
+        image_url: None,
+        active: true,
+        impact_metrics: metrics,
+        created_at: 0,
+        updated_at: 0,
+    }
+}
+
+/// `impact_totals` as it was computed before the per-day tables: straight from the intents.
+fn totals_from_intents(
+    conn: &Connection,
+    dir: Directory,
+    org_id: &str,
+    party_id: &str,
+    range: &DateRange,
+) -> (Value, Value, i64) {
+    let col = dir.intent_column();
+    let filter =
+        format!("di.{col} = ?1 AND di.org_id = ?2 AND di.created_at >= ?3 AND di.created_at < ?4");
+    let args = params![party_id, org_id, range.start_micros(), range.end_micros()];
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT di.campaign_identifier, COUNT(*), SUM(di.amount) FROM donation_intents di
+             WHERE {filter} GROUP BY di.campaign_identifier ORDER BY di.campaign_identifier"
+        ))
+        .expect("prepare");
+    let by_campaign: Vec<Value> = stmt
+        .query_map(args, |r| {
+            Ok(json!({"campaign_identifier": r.get::<_, String>(0)?,
+                      "donation_count": r.get::<_, i64>(1)?, "total_amount": r.get::<_, i64>(2)?}))
+        })
+        .expect("query")
+        .collect::<rusqlite::Result<_>>()
+        .expect("rows");
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT ii.key, MAX(ii.name), MAX(ii.emoji), MAX(ii.icon), SUM(ii.quantity_centi),
+                    MAX(ii.unit_singular), MAX(ii.unit_plural), MAX(ii.verb_past)
+             FROM donation_intents di JOIN intent_impacts ii ON ii.intent_id = di.id
+             WHERE {filter} GROUP BY ii.key ORDER BY MIN(di.created_at), ii.key"
+        ))
+        .expect("prepare");
+    let metrics = stmt
+        .query_map(args, |r| intents::impact_row(r, false))
+        .expect("query")
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .expect("rows");
+    let count = conn
+        .query_row(
+            &format!("SELECT COUNT(*) FROM donation_intents di WHERE {filter}"),
+            args,
+            |r| r.get(0),
+        )
+        .expect("count");
+    (json!(by_campaign), json!(metrics), count)
+}
+
+/// The per-day tables kept by the triggers give the same totals as the intents themselves,
+/// through inserts and deletes, across days, parties, organizations and changed wording.
+#[test]
+fn party_day_totals_match_the_intents() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conn = open(&dir.path().join("t.db")).expect("open");
+    let org_a = crate::store::orgs::insert(&conn, "A", false, 0)
+        .expect("org")
+        .id;
+    let org_b = crate::store::orgs::insert(&conn, "B", false, 0)
+        .expect("org")
+        .id;
+    let variants = [
+        campaign("trees", vec![metric("trees", "Trees", Some("🌳"), 4.0)]),
+        campaign(
+            "trees",
+            vec![metric("trees", "Trees planted", Some("🌳"), 3.0)],
+        ),
+        campaign(
+            "meals",
+            vec![
+                metric("meals", "Meals", None, 10.0),
+                metric("trees", "Trees", Some("🌲"), 0.5),
+            ],
+        ),
+        campaign(
+            "plastic",
+            vec![metric("plastic", "Plastic", Some("♻️"), 1.0)],
+        ),
+    ];
+    let parties = [None, Some(new_id(1)), Some(new_id(2))];
+    let vendors = [None, Some(new_id(3))];
+    let base = 1_700_000_000_000_000 / DAY * DAY;
+    let mut seed = 42u64;
+    let mut next = |n: u64| {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        (seed >> 33) % n
+    };
+    let mut ids = Vec::new();
+    for i in 0..400 {
+        let org = if next(5) == 0 { &org_b } else { &org_a };
+        let who = Attribution {
+            customer_id: parties[next(3) as usize].clone(),
+            vendor_id: vendors[next(2) as usize].clone(),
+            ..Attribution::default()
+        };
+        // Some intents share a microsecond, as a session's allocations do.
+        let now = base + (next(4) as i64) * DAY + (next(50) as i64) * 1_000_000;
+        let c = &variants[next(variants.len() as u64) as usize];
+        let id = new_id(now + i);
+        intents::insert(
+            &conn,
+            org,
+            id.clone(),
+            1 + next(10_000) as i64,
+            c,
+            &who,
+            now,
+        )
+        .expect("insert");
+        ids.push((org.clone(), id));
+    }
+    for (org, id) in ids.iter().filter(|_| next(3) == 0) {
+        assert!(intents::delete(&conn, org, id).expect("delete"));
+    }
+    let day = |d: u32| NaiveDate::from_ymd_opt(2023, 11, d);
+    let ranges = [
+        DateRange::default(),
+        DateRange {
+            from: day(15),
+            to: day(15),
+        },
+        DateRange {
+            from: day(14),
+            to: day(16),
+        },
+        DateRange {
+            from: day(16),
+            to: None,
+        },
+        DateRange {
+            from: None,
+            to: day(14),
+        },
+    ];
+    let mut compared = 0;
+    for (kind, party) in parties[1..]
+        .iter()
+        .map(|p| (Directory::Customers, p))
+        .chain(vendors[1..].iter().map(|p| (Directory::Vendors, p)))
+    {
+        let party = party.as_deref().expect("party");
+        for org in [&org_a, &org_b] {
+            for range in &ranges {
+                let (by_campaign, metrics, count) =
+                    totals_from_intents(&conn, kind, org, party, range);
+                let kept = intents::impact_totals(&conn, kind, org, party, range).expect("totals");
+                assert_eq!(kept["by_campaign"], by_campaign, "{kind:?} {range:?}");
+                assert_eq!(kept["impact_metrics"], metrics, "{kind:?} {range:?}");
+                assert_eq!(kept["donation_count"], json!(count), "{kind:?} {range:?}");
+                compared += usize::from(count > 0);
+            }
+        }
+    }
+    assert!(compared > 10, "the ranges should hold intents");
+    // Deleting every intent leaves no per-day rows behind.
+    for (org, id) in &ids {
+        intents::delete(&conn, org, id).expect("delete");
+    }
+    for table in ["party_campaign_days", "party_impact_days"] {
+        let left: i64 = conn
+            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+            .expect("count");
+        assert_eq!(left, 0, "{table}");
+    }
+}

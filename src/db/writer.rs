@@ -1,0 +1,184 @@
+//! The writer thread: group commits of queued write jobs, each in its own savepoint.
+
+use super::*;
+
+/// The outcome of one job inside a group commit: whether to keep its savepoint, and how to answer
+/// its caller once the commit's fate is known (`Some(error)` if the commit failed).
+pub(super) struct Done {
+    pub(super) keep: bool,
+    pub(super) answer: Box<dyn FnOnce(Option<String>) + Send>,
+}
+
+pub(super) type Job = Box<dyn FnOnce(&Connection) -> Done + Send>;
+
+pub(super) enum Msg {
+    Job(Job),
+    Stop,
+}
+
+/// What the writer did since its last summary: read transactions (counted by `Db::read`), write
+/// jobs, group commits, the largest one, and the time spent running jobs and committing. Logged
+/// at debug level at most once per `SUMMARY_EVERY`, and only when something happened, so that
+/// batching can be checked under load.
+pub(super) struct Summary {
+    reads: Arc<AtomicU64>,
+    jobs: u64,
+    batches: u64,
+    max_batch: usize,
+    run: Duration,
+    commit: Duration,
+    since: Instant,
+}
+
+impl Summary {
+    pub(super) fn new(reads: Arc<AtomicU64>) -> Summary {
+        Summary {
+            reads,
+            jobs: 0,
+            batches: 0,
+            max_batch: 0,
+            run: Duration::ZERO,
+            commit: Duration::ZERO,
+            since: Instant::now(),
+        }
+    }
+
+    fn batch(&mut self, jobs: usize, timing: BatchTiming) {
+        self.jobs += jobs as u64;
+        self.batches += 1;
+        self.max_batch = self.max_batch.max(jobs);
+        self.run += timing.run;
+        self.commit += timing.commit;
+    }
+
+    fn log_if_due(&mut self) {
+        if self.since.elapsed() < SUMMARY_EVERY {
+            return;
+        }
+        let reads = self.reads.swap(0, Ordering::Relaxed);
+        if reads > 0 || self.batches > 0 {
+            tracing::debug!(
+                "database activity: reads={reads} jobs={} batches={} max_batch={} run_ms={} commit_ms={}",
+                self.jobs,
+                self.batches,
+                self.max_batch,
+                self.run.as_millis(),
+                self.commit.as_millis()
+            );
+        }
+        (self.jobs, self.batches, self.max_batch) = (0, 0, 0);
+        (self.run, self.commit) = (Duration::ZERO, Duration::ZERO);
+        self.since = Instant::now();
+    }
+}
+
+pub(super) fn writer_loop(conn: Connection, receiver: mpsc::Receiver<Msg>, mut summary: Summary) {
+    let mut stop = false;
+    while !stop {
+        let mut batch: Vec<Job> = Vec::new();
+        match receiver.recv_timeout(SUMMARY_EVERY) {
+            Ok(Msg::Job(job)) => batch.push(job),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                summary.log_if_due();
+                continue;
+            }
+            Ok(Msg::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+        while batch.len() < MAX_BATCH {
+            match receiver.try_recv() {
+                Ok(Msg::Job(job)) => batch.push(job),
+                Ok(Msg::Stop) => {
+                    stop = true;
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        let jobs = batch.len();
+        let timing = run_batch(&conn, batch);
+        summary.batch(jobs, timing);
+        summary.log_if_due();
+    }
+    tracing::info!("database writer stopped");
+}
+
+/// Where a group commit's time went: running its jobs, and committing (the fsync).
+#[derive(Default)]
+pub(super) struct BatchTiming {
+    run: Duration,
+    commit: Duration,
+}
+
+/// Runs a transaction-control statement, prepared once per connection and cached.
+pub(super) fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([])?;
+    Ok(())
+}
+
+/// Runs every job of `batch` in one IMMEDIATE transaction, each in its own savepoint (a lone job
+/// needs none: the transaction is its savepoint), commits once, then answers the callers whose
+/// jobs succeeded and were kept. If a savepoint cannot be released or rolled back, the state of
+/// the transaction is unknown: everything is rolled back and every caller told so.
+pub(super) fn run_batch(conn: &Connection, batch: Vec<Job>) -> BatchTiming {
+    let started = Instant::now();
+    if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
+        tracing::error!(error = %e, "could not begin write transaction");
+        // Dropping the jobs drops their senders: each caller gets an internal error.
+        return BatchTiming::default();
+    }
+    let isolate = batch.len() > 1;
+    let mut answers = Vec::with_capacity(batch.len());
+    let mut kept = false;
+    let mut broken: Option<String> = None;
+    for job in batch {
+        if isolate {
+            if let Err(e) = exec(conn, "SAVEPOINT job") {
+                broken = Some(format!("could not open savepoint: {e}"));
+                break;
+            }
+        }
+        let outcome = catch_unwind(AssertUnwindSafe(|| job(conn)));
+        let keep = matches!(&outcome, Ok(done) if done.keep);
+        if isolate {
+            let end = if keep {
+                exec(conn, "RELEASE job")
+            } else {
+                exec(conn, "ROLLBACK TO job").and_then(|()| exec(conn, "RELEASE job"))
+            };
+            if let Err(e) = end {
+                broken = Some(format!("could not end savepoint: {e}"));
+            }
+        }
+        kept |= keep;
+        match outcome {
+            Ok(done) => answers.push(done.answer),
+            Err(_) => tracing::error!("a write job panicked; its writes were rolled back"),
+        }
+        if broken.is_some() {
+            break;
+        }
+    }
+    let committing = Instant::now();
+    let commit_error = match broken {
+        Some(e) => Some(e),
+        // Nothing to keep (a lone job that failed): roll back instead of an empty commit.
+        None if !kept => exec(conn, "ROLLBACK").err().map(|e| e.to_string()),
+        None => exec(conn, "COMMIT").err().map(|e| e.to_string()),
+    };
+    if commit_error.is_some() && !conn.is_autocommit() {
+        if let Err(e) = exec(conn, "ROLLBACK") {
+            tracing::error!(error = %e, "could not roll back a failed group commit");
+        }
+    }
+    let timing = BatchTiming {
+        run: committing - started,
+        commit: committing.elapsed(),
+    };
+    if let Some(e) = &commit_error {
+        tracing::error!(error = %e, "group commit failed");
+    }
+    for answer in answers {
+        answer(commit_error.clone());
+    }
+    timing
+}
