@@ -39,8 +39,20 @@ impl Clock {
 
 /// Formats stored microseconds as RFC 3339 UTC with microseconds: `2026-11-24T12:34:56.123456Z`.
 pub fn format_micros(micros: i64) -> String {
+    use chrono::{Datelike, Timelike};
+    // Written field by field: every response formats timestamps, and chrono's `format` parses
+    // its pattern string each time.
     match Utc.timestamp_micros(micros).single() {
-        Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+        Some(t) => format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            micros.rem_euclid(1_000_000)
+        ),
         None => String::new(),
     }
 }
@@ -91,5 +103,7 @@ mod tests {
             "2023-11-14T22:13:20.123456Z"
         );
         assert_eq!(format_micros(0), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(format_micros(-1), "1969-12-31T23:59:59.999999Z");
+        assert_eq!(format_micros(1_709_208_000_000_001), "2024-02-29T12:00:00.000001Z");
     }
 }

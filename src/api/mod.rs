@@ -79,12 +79,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }));
 }
 
+/// The success envelope, serialized straight from `T` (no intermediate JSON tree).
+#[derive(serde::Serialize)]
+struct Data<T> {
+    data: T,
+}
+
 /// `{"data": value}` with 200.
 pub fn ok<T: serde::Serialize>(data: T) -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({ "data": data }))
+    HttpResponse::Ok().json(Data { data })
 }
 
 /// `{"data": value}` with 201.
 pub fn created<T: serde::Serialize>(data: T) -> HttpResponse {
-    HttpResponse::Created().json(serde_json::json!({ "data": data }))
+    HttpResponse::Created().json(Data { data })
 }
