@@ -104,6 +104,9 @@ mod tests {
         );
         assert_eq!(format_micros(0), "1970-01-01T00:00:00.000000Z");
         assert_eq!(format_micros(-1), "1969-12-31T23:59:59.999999Z");
-        assert_eq!(format_micros(1_709_208_000_000_001), "2024-02-29T12:00:00.000001Z");
+        assert_eq!(
+            format_micros(1_709_208_000_000_001),
+            "2024-02-29T12:00:00.000001Z"
+        );
     }
 }

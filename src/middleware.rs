@@ -150,7 +150,9 @@ fn standalone(response: HttpResponse, correlation_id: &str) -> Error {
 /// A random (v4) UUID from the thread's CSPRNG, which needs no system call per request.
 fn new_correlation_id() -> String {
     let bytes: [u8; 16] = rand::random();
-    uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
 }
 
 /// The one log line per request: method, path, status, duration, correlation id.
