@@ -209,6 +209,27 @@ impl<'a> Input<'a> {
         }
     }
 
+    /// Metadata on create: the object with its `null` values dropped (or `{}`), checked as stored.
+    pub fn new_metadata(&mut self, field: &str) -> Map<String, Value> {
+        let metadata = match self.metadata(field) {
+            Patch::Set(m) => without_nulls(m),
+            _ => Map::new(),
+        };
+        self.check_stored_metadata(field, &metadata);
+        metadata
+    }
+
+    /// Metadata on update: an object merges into `stored` (a `null` value removes its key), `null`
+    /// clears it, absence leaves it; the result is checked as stored.
+    pub fn patch_metadata(&mut self, field: &str, stored: &mut Map<String, Value>) {
+        match self.metadata(field) {
+            Patch::Set(m) => merge_metadata(stored, m),
+            Patch::Null => stored.clear(),
+            Patch::Absent => {}
+        }
+        self.check_stored_metadata(field, stored);
+    }
+
     pub fn finish(self) -> Result<(), crate::error::ApiError> {
         self.errors.into_result()
     }

@@ -9,7 +9,7 @@ use crate::pagination::{envelope, DateRange, PageParams};
 use crate::state::AppState;
 use crate::store::directory::{self, Directory, Party};
 use crate::store::intents;
-use crate::validate::{merge_metadata, without_nulls, Input, Patch};
+use crate::validate::{Input, Patch};
 use actix_web::{web, HttpResponse};
 
 const TAKEN: &str = "has already been taken";
@@ -56,11 +56,7 @@ async fn create(
     let mut input = Input::new(&body);
     let external_id = input.string("external_id", 255);
     let name = input.string("name", 255);
-    let metadata = match input.metadata("metadata") {
-        Patch::Set(m) => without_nulls(m),
-        _ => Default::default(),
-    };
-    input.check_stored_metadata("metadata", &metadata);
+    let metadata = input.new_metadata("metadata");
     input.finish()?;
     let now = state.clock.now_micros();
     let party = Party {
@@ -130,12 +126,7 @@ async fn update(
                 Patch::Null => party.name = None,
                 Patch::Absent => {}
             }
-            match input.metadata("metadata") {
-                Patch::Set(m) => merge_metadata(&mut party.metadata, m),
-                Patch::Null => party.metadata.clear(),
-                Patch::Absent => {}
-            }
-            input.check_stored_metadata("metadata", &party.metadata);
+            input.patch_metadata("metadata", &mut party.metadata);
             input.finish()?;
             party.updated_at = now;
             directory::update(conn, dir, &key.org_id, &party).on_unique("external_id", TAKEN)?;

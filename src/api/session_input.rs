@@ -6,7 +6,7 @@ use crate::domain::session::SessionType;
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::state::Catalog;
 use crate::store::sessions::Allocation;
-use crate::validate::{without_nulls, Input, Patch};
+use crate::validate::{Input, Patch};
 use serde_json::{Map, Value};
 
 pub const MAX_ALLOCATIONS: usize = 10;
@@ -168,11 +168,7 @@ pub fn parse_create(
         Patch::Set(id) => Some(id),
         _ => None,
     };
-    let metadata = match input.metadata("metadata") {
-        Patch::Set(m) => without_nulls(m),
-        _ => Map::new(),
-    };
-    input.check_stored_metadata("metadata", &metadata);
+    let metadata = input.new_metadata("metadata");
     let expires_in_minutes = match input.integer("expires_in", 15, 1440) {
         Patch::Set(m) => m,
         _ => 1440,

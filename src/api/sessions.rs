@@ -12,7 +12,7 @@ use crate::state::AppState;
 use crate::store::directory::Directory;
 use crate::store::intents::{self, Attribution};
 use crate::store::sessions::{self, SessionRow};
-use crate::validate::{merge_metadata, Input, Patch};
+use crate::validate::{Input, Patch};
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
@@ -115,12 +115,7 @@ async fn update(
             };
             check(s.kind, status, Caller::ApiKey, action)?;
             let mut input = Input::new(&body);
-            match input.metadata("metadata") {
-                Patch::Set(m) => merge_metadata(&mut s.metadata, m),
-                Patch::Null => s.metadata.clear(),
-                Patch::Absent => {}
-            }
-            input.check_stored_metadata("metadata", &s.metadata);
+            input.patch_metadata("metadata", &mut s.metadata);
             match input.boolean("approximated") {
                 Patch::Set(b) => s.approximated = b,
                 Patch::Null => input.error("approximated", "must be a boolean"),
