@@ -3,4 +3,5 @@
 fn main() {
     println!("cargo:rerun-if-changed=static");
     println!("cargo:rerun-if-changed=schema.sql");
+    println!("cargo:rerun-if-changed=migrations");
 }

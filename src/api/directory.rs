@@ -8,7 +8,7 @@ use crate::extract::{JsonBody, QueryMap};
 use crate::pagination::{envelope, DateRange, PageParams};
 use crate::state::AppState;
 use crate::store::directory::{self, Directory, Party};
-use crate::store::intents;
+use crate::store::{intents, totals};
 use crate::validate::{Input, Patch};
 use actix_web::{web, HttpResponse};
 
@@ -172,7 +172,7 @@ async fn impact_metrics(
         .read(move |conn| {
             directory::find(conn, dir, &key.org_id, &id)?
                 .ok_or(ApiError::NotFound(dir.resource()))?;
-            Ok(intents::impact_totals(conn, dir, &key.org_id, &id, &range)?)
+            Ok(totals::impact_totals(conn, dir, &key.org_id, &id, &range)?)
         })
         .await?;
     Ok(ok(totals))

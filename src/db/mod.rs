@@ -25,7 +25,10 @@ mod writer;
 mod tests;
 
 /// Schema steps; step N brings `user_version` from N-1 to N. Append, never edit.
-const MIGRATIONS: &[&str] = &[include_str!("../../schema.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../schema.sql"),
+    include_str!("../../migrations/0002_party_month_totals.sql"),
+];
 
 /// The most jobs one group commit takes.
 const MAX_BATCH: usize = 512;
@@ -67,8 +70,14 @@ pub fn open(path: &Path) -> rusqlite::Result<Connection> {
 
 /// Applies the schema steps the database has not seen, each in one transaction.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    migrate_to(conn, MIGRATIONS.len())
+}
+
+/// Applies the schema steps the database has not seen up to step `last`.
+fn migrate_to(conn: &mut Connection, last: usize) -> rusqlite::Result<()> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    for (index, step) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+    let steps = MIGRATIONS.iter().enumerate().take(last);
+    for (index, step) in steps.skip(version.max(0) as usize) {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(step)?;
         tx.pragma_update(None, "user_version", (index + 1) as i64)?;

@@ -91,12 +91,16 @@ fn totals_from_intents(
     (json!(by_campaign), json!(metrics), count)
 }
 
-/// The per-day tables kept by the triggers give the same totals as the intents themselves,
-/// through inserts and deletes, across days, parties, organizations and changed wording.
+/// The per-day and per-month tables kept by the triggers give the same totals as the intents
+/// themselves, through inserts and deletes, across days, months, parties, organizations and
+/// changed wording; the month rows of intents stored before schema step 2 come from its back-fill.
 #[test]
 fn party_day_totals_match_the_intents() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let conn = open(&dir.path().join("t.db")).expect("open");
+    let path = dir.path().join("t.db");
+    let mut conn = Connection::open(&path).expect("open");
+    configure(&conn).expect("configure");
+    migrate_to(&mut conn, 1).expect("schema step 1");
     let org_a = crate::store::orgs::insert(&conn, "A", false, 0)
         .expect("org")
         .id;
@@ -138,7 +142,7 @@ fn party_day_totals_match_the_intents() {
             ..Attribution::default()
         };
         // Some intents share a microsecond, as a session's allocations do.
-        let now = base + (next(4) as i64) * DAY + (next(50) as i64) * 1_000_000;
+        let now = base + (next(100) as i64) * DAY + (next(50) as i64) * 1_000_000;
         let c = &variants[next(variants.len() as u64) as usize];
         let id = new_id(now + i);
         intents::insert(
@@ -152,29 +156,34 @@ fn party_day_totals_match_the_intents() {
         )
         .expect("insert");
         ids.push((org.clone(), id));
+        if i == 150 {
+            migrate(&mut conn).expect("later schema steps");
+        }
     }
     for (org, id) in ids.iter().filter(|_| next(3) == 0) {
         assert!(intents::delete(&conn, org, id).expect("delete"));
     }
-    let day = |d: u32| NaiveDate::from_ymd_opt(2023, 11, d);
+    // The intents span 2023-11-14 to 2024-02-21: ranges within a day, within a month, across
+    // month edges, of exactly whole months, inverted, and open at either end.
+    let day = |y: i32, m: u32, d: u32| NaiveDate::from_ymd_opt(y, m, d);
+    let range = |from, to| DateRange { from, to };
     let ranges = [
         DateRange::default(),
-        DateRange {
-            from: day(15),
-            to: day(15),
-        },
-        DateRange {
-            from: day(14),
-            to: day(16),
-        },
-        DateRange {
-            from: day(16),
-            to: None,
-        },
-        DateRange {
-            from: None,
-            to: day(14),
-        },
+        range(day(2023, 11, 15), day(2023, 11, 15)),
+        range(day(2023, 11, 14), day(2023, 11, 16)),
+        range(day(2023, 11, 16), None),
+        range(None, day(2023, 11, 14)),
+        range(day(2023, 11, 20), day(2024, 1, 10)),
+        range(day(2023, 12, 1), day(2023, 12, 31)),
+        range(day(2023, 12, 1), day(2024, 1, 31)),
+        range(day(2023, 11, 30), day(2024, 2, 1)),
+        range(day(2023, 12, 2), day(2023, 12, 30)),
+        range(day(2023, 12, 2), day(2024, 1, 31)),
+        range(day(2023, 11, 14), day(2024, 2, 20)),
+        range(day(2024, 1, 1), None),
+        range(None, day(2023, 12, 31)),
+        range(None, day(2024, 1, 15)),
+        range(day(2024, 1, 15), day(2023, 12, 15)),
     ];
     let mut compared = 0;
     for (kind, party) in parties[1..]
@@ -187,20 +196,68 @@ fn party_day_totals_match_the_intents() {
             for range in &ranges {
                 let (by_campaign, metrics, count) =
                     totals_from_intents(&conn, kind, org, party, range);
-                let kept = intents::impact_totals(&conn, kind, org, party, range).expect("totals");
+                let kept = crate::store::totals::impact_totals(&conn, kind, org, party, range).expect("totals");
                 assert_eq!(kept["by_campaign"], by_campaign, "{kind:?} {range:?}");
                 assert_eq!(kept["impact_metrics"], metrics, "{kind:?} {range:?}");
                 assert_eq!(kept["donation_count"], json!(count), "{kind:?} {range:?}");
+                let page = crate::pagination::PageParams {
+                    page: 1,
+                    per_page: 1,
+                    sort_by: "created_at",
+                    descending: true,
+                };
+                let (_, listed) = intents::list_for_party(&conn, kind, org, party, range, &page)
+                    .expect("list");
+                assert_eq!(listed, count, "list total {kind:?} {range:?}");
                 compared += usize::from(count > 0);
             }
         }
     }
-    assert!(compared > 10, "the ranges should hold intents");
-    // Deleting every intent leaves no per-day rows behind.
+    assert!(compared > 40, "the ranges should hold intents");
+    // The month rows are the sums of the day rows.
+    let months_of = |table: &str, columns: &str, sums: &str| -> Vec<Vec<rusqlite::types::Value>> {
+        let month = "unixepoch(day / 1000000, 'unixepoch', 'start of month') * 1000000";
+        let days = format!(
+            "SELECT party_id, kind, org_id, {month}, {columns}, {sums} FROM {table}_days
+             GROUP BY party_id, kind, org_id, {month}, {columns} ORDER BY 1, 2, 3, 4, {columns}"
+        );
+        let read = |sql: &str| {
+            let mut stmt = conn.prepare(sql).expect("prepare");
+            let n = stmt.column_count();
+            stmt.query_map([], |r| (0..n).map(|i| r.get(i)).collect())
+                .expect("query")
+                .collect::<rusqlite::Result<Vec<Vec<_>>>>()
+                .expect("rows")
+        };
+        let kept = read(&format!(
+            "SELECT party_id, kind, org_id, month, {columns}, {} FROM {table}_months
+             ORDER BY 1, 2, 3, 4, {columns}",
+            sums.replace("SUM(", "(").replace("MIN(", "(")
+        ));
+        assert_eq!(kept, read(&days), "{table}_months");
+        kept
+    };
+    let months = months_of(
+        "party_campaign",
+        "campaign_identifier",
+        "SUM(donation_count), SUM(total_amount)",
+    );
+    assert!(months.len() > 20, "{} campaign month rows", months.len());
+    months_of(
+        "party_impact",
+        "key, name, emoji, icon, unit_singular, unit_plural, verb_past",
+        "SUM(impact_count), SUM(quantity_centi), MIN(first_created_at)",
+    );
+    // Deleting every intent leaves no per-day or per-month rows behind.
     for (org, id) in &ids {
         intents::delete(&conn, org, id).expect("delete");
     }
-    for table in ["party_campaign_days", "party_impact_days"] {
+    for table in [
+        "party_campaign_days",
+        "party_impact_days",
+        "party_campaign_months",
+        "party_impact_months",
+    ] {
         let left: i64 = conn
             .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
             .expect("count");

@@ -7,7 +7,6 @@ use crate::store::campaigns::Campaign;
 use crate::store::directory::Directory;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
-use serde_json::{json, Value};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CampaignRef {
@@ -246,73 +245,12 @@ pub fn list_for_party(
             row,
         )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    let spans = crate::store::totals::PartySpans::new(range);
     let total: i64 = conn
         .prepare_cached(&format!(
-            "SELECT COALESCE(SUM(donation_count), 0) FROM party_campaign_days WHERE {PARTY_DAYS}"
+            "SELECT COALESCE(SUM(donation_count), 0) FROM ({})",
+            spans.union("donation_count", "party_campaign")
         ))?
-        .query_row(
-            params![
-                party_id,
-                dir.table(),
-                org_id,
-                range.start_micros(),
-                range.end_micros()
-            ],
-            |r| r.get(0),
-        )?;
+        .query_row(spans.args(dir, org_id, party_id), |r| r.get(0))?;
     Ok((with_impact(conn, rows)?, total))
-}
-
-/// The rows of a party's per-day totals (kept by the triggers of schema.sql) in a date range: the
-/// range is whole UTC days, so comparing each day's first microsecond with its bounds is exact.
-const PARTY_DAYS: &str = "party_id = ?1 AND kind = ?2 AND org_id = ?3 AND day >= ?4 AND day < ?5";
-
-/// Impact totals of one customer or vendor (SPEC 5.2), summed from the per-day totals of its
-/// intents' snapshots: a row per day instead of one per intent.
-pub fn impact_totals(
-    conn: &Connection,
-    dir: Directory,
-    org_id: &str,
-    party_id: &str,
-    range: &DateRange,
-) -> rusqlite::Result<Value> {
-    let args = params![
-        party_id,
-        dir.table(),
-        org_id,
-        range.start_micros(),
-        range.end_micros()
-    ];
-    let mut by_campaign = Vec::new();
-    let (mut count, mut total) = (0i64, 0i64);
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT campaign_identifier, SUM(donation_count), SUM(total_amount) FROM party_campaign_days
-         WHERE {PARTY_DAYS} GROUP BY campaign_identifier ORDER BY campaign_identifier"
-    ))?;
-    let mut rows = stmt.query(args)?;
-    while let Some(r) = rows.next()? {
-        let (identifier, n, sum): (String, i64, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
-        count += n;
-        total += sum;
-        by_campaign.push(
-            json!({"campaign_identifier": identifier, "donation_count": n, "total_amount": sum}),
-        );
-    }
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT key, MAX(name), MAX(emoji), MAX(icon), SUM(quantity_centi), MAX(unit_singular),
-                MAX(unit_plural), MAX(verb_past)
-         FROM party_impact_days WHERE {PARTY_DAYS} GROUP BY key ORDER BY MIN(first_created_at), key"
-    ))?;
-    let metrics = stmt
-        .query_map(args, |r| impact_row(r, false))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(json!({
-        format!("{}_id", dir.resource()): party_id,
-        "date_from": range.from.map(|d| d.to_string()),
-        "date_to": range.to.map(|d| d.to_string()),
-        "donation_count": count,
-        "total_amount": total,
-        "impact_metrics": metrics,
-        "by_campaign": by_campaign,
-    }))
 }

@@ -6,3 +6,4 @@ pub mod intents;
 pub mod orgs;
 pub mod reports;
 pub mod sessions;
+pub mod totals;
