@@ -126,17 +126,19 @@ impl KeyCache {
             }
         }
         let lookup = digest.clone();
-        let found = db
-            .read(move |conn| {
-                Ok(conn
-                    .query_row(
-                        "SELECT id, org_id FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL",
-                        [&lookup],
-                        |r| Ok(ApiKey { key_id: r.get(0)?, org_id: r.get(1)? }),
-                    )
-                    .optional()?)
-            })
-            .await?;
+        let found = db.read_inline(|conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT id, org_id FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL",
+                )?
+                .query_row([&lookup], |r| {
+                    Ok(ApiKey {
+                        key_id: r.get(0)?,
+                        org_id: r.get(1)?,
+                    })
+                })
+                .optional()?)
+        })?;
         let key = match found {
             Some(key) => key,
             None => {

@@ -94,8 +94,7 @@ async fn get(
     let id = path_id(dir, &id)?;
     let party = state
         .db
-        .read(move |conn| Ok(directory::find(conn, dir, &key.org_id, &id)?))
-        .await?;
+        .read_inline(|conn| Ok(directory::find(conn, dir, &key.org_id, &id)?))?;
     Ok(ok(party.ok_or(ApiError::NotFound(dir.resource()))?))
 }
 
@@ -167,14 +166,11 @@ async fn impact_metrics(
     let mut errors = FieldErrors::new();
     let range = DateRange::parse(&query, &mut errors);
     errors.into_result()?;
-    let totals = state
-        .db
-        .read(move |conn| {
-            directory::find(conn, dir, &key.org_id, &id)?
-                .ok_or(ApiError::NotFound(dir.resource()))?;
-            Ok(totals::impact_totals(conn, dir, &key.org_id, &id, &range)?)
-        })
-        .await?;
+    // Bounded: a row per month and campaign or wording, plus the days at the edges of the range.
+    let totals = state.db.read_inline(|conn| {
+        directory::find(conn, dir, &key.org_id, &id)?.ok_or(ApiError::NotFound(dir.resource()))?;
+        Ok(totals::impact_totals(conn, dir, &key.org_id, &id, &range)?)
+    })?;
     Ok(ok(totals))
 }
 

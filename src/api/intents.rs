@@ -148,8 +148,7 @@ async fn get(
     let id = parse_id(&id).ok_or(ApiError::NotFound("donation-intent"))?;
     let intent = state
         .db
-        .read(move |conn| Ok(intents::find(conn, &key.org_id, &id)?))
-        .await?;
+        .read_inline(|conn| Ok(intents::find(conn, &key.org_id, &id)?))?;
     Ok(ok(intent.ok_or(ApiError::NotFound("donation-intent"))?))
 }
 

@@ -83,14 +83,12 @@ async fn get(
     let now = state.clock.now_micros();
     let by_key = matches!(caller, SessionCaller::Key(_));
     let id = id.into_inner();
-    let (row, intents) = state
-        .db
-        .read(move |conn| {
-            let s = load(conn, &id, &caller)?;
-            let intents = intents::for_session(conn, &s.id)?;
-            Ok((s, intents))
-        })
-        .await?;
+    // Bounded: the session's row and the intents of its allocations.
+    let (row, intents) = state.db.read_inline(|conn| {
+        let s = load(conn, &id, &caller)?;
+        let intents = intents::for_session(conn, &s.id)?;
+        Ok((s, intents))
+    })?;
     Ok(HttpResponse::Ok()
         .json(json!({ "data": view(&row, &intents, &catalog, now, by_key, false) })))
 }

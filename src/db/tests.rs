@@ -196,7 +196,8 @@ fn party_day_totals_match_the_intents() {
             for range in &ranges {
                 let (by_campaign, metrics, count) =
                     totals_from_intents(&conn, kind, org, party, range);
-                let kept = crate::store::totals::impact_totals(&conn, kind, org, party, range).expect("totals");
+                let kept = crate::store::totals::impact_totals(&conn, kind, org, party, range)
+                    .expect("totals");
                 assert_eq!(kept["by_campaign"], by_campaign, "{kind:?} {range:?}");
                 assert_eq!(kept["impact_metrics"], metrics, "{kind:?} {range:?}");
                 assert_eq!(kept["donation_count"], json!(count), "{kind:?} {range:?}");
@@ -206,8 +207,8 @@ fn party_day_totals_match_the_intents() {
                     sort_by: "created_at",
                     descending: true,
                 };
-                let (_, listed) = intents::list_for_party(&conn, kind, org, party, range, &page)
-                    .expect("list");
+                let (_, listed) =
+                    intents::list_for_party(&conn, kind, org, party, range, &page).expect("list");
                 assert_eq!(listed, count, "list total {kind:?} {range:?}");
                 compared += usize::from(count > 0);
             }

@@ -28,16 +28,29 @@ impl PartySpans {
         let months_from = match range.from {
             None => start,
             Some(d) if d.day() == 1 => start,
-            Some(d) => month_start_micros(d.with_day(1).and_then(|m| m.checked_add_months(Months::new(1)))),
+            Some(d) => month_start_micros(
+                d.with_day(1)
+                    .and_then(|m| m.checked_add_months(Months::new(1))),
+            ),
         };
         let months_to = match range.to {
             None => end,
             Some(d) => month_start_micros(d.succ_opt().and_then(|n| n.with_day(1))),
         };
         if months_from < months_to {
-            PartySpans { start, months_from, months_to, end }
+            PartySpans {
+                start,
+                months_from,
+                months_to,
+                end,
+            }
         } else {
-            PartySpans { start, months_from: end, months_to: end, end }
+            PartySpans {
+                start,
+                months_from: end,
+                months_to: end,
+                end,
+            }
         }
     }
 
@@ -52,9 +65,22 @@ impl PartySpans {
         )
     }
 
-    pub(crate) fn args<'a>(&self, dir: Directory, org_id: &'a str, party_id: &'a str) -> SpanArgs<'a> {
+    pub(crate) fn args<'a>(
+        &self,
+        dir: Directory,
+        org_id: &'a str,
+        party_id: &'a str,
+    ) -> SpanArgs<'a> {
         let s = self;
-        (party_id, dir.table(), org_id, s.start, s.months_from, s.months_to, s.end)
+        (
+            party_id,
+            dir.table(),
+            org_id,
+            s.start,
+            s.months_from,
+            s.months_to,
+            s.end,
+        )
     }
 }
 
