@@ -1,10 +1,9 @@
 //! Pagination (SPEC 4): page parameters, date filters, and the paginated envelope.
 
-use crate::error::{ApiResult, FieldErrors};
+use crate::error::FieldErrors;
 use crate::extract::QueryMap;
 use chrono::NaiveDate;
 use serde::Serialize;
-use serde_json::{json, Value};
 
 /// A validated page request. `sort_by` is one of the names the endpoint allows.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,27 +111,38 @@ impl DateRange {
     }
 }
 
-/// The paginated envelope: `{"data", "current_page", "from", "to", "per_page", "last_page", "total"}`.
-pub fn envelope<T: Serialize>(data: Vec<T>, params: &PageParams, total: i64) -> ApiResult<Value> {
+/// The paginated envelope: `{"data", "current_page", "from", "to", "per_page", "last_page", "total"}`,
+/// serialized straight from the items (no JSON tree is built in between).
+#[derive(Debug, Serialize)]
+pub struct Page<T> {
+    pub data: Vec<T>,
+    pub current_page: i64,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    pub per_page: i64,
+    pub last_page: i64,
+    pub total: i64,
+}
+
+pub fn envelope<T: Serialize>(data: Vec<T>, params: &PageParams, total: i64) -> Page<T> {
     let len = data.len() as i64;
     let (from, to) = if len == 0 {
-        (Value::Null, Value::Null)
+        (None, None)
     } else {
         (
-            json!(params.offset().saturating_add(1)),
-            json!(params.offset().saturating_add(len)),
+            Some(params.offset().saturating_add(1)),
+            Some(params.offset().saturating_add(len)),
         )
     };
-    let last_page = (total.saturating_add(params.per_page - 1) / params.per_page).max(1);
-    Ok(json!({
-        "data": serde_json::to_value(data)?,
-        "current_page": params.page,
-        "from": from,
-        "to": to,
-        "per_page": params.per_page,
-        "last_page": last_page,
-        "total": total,
-    }))
+    Page {
+        data,
+        current_page: params.page,
+        from,
+        to,
+        per_page: params.per_page,
+        last_page: (total.saturating_add(params.per_page - 1) / params.per_page).max(1),
+        total,
+    }
 }
 
 #[cfg(test)]
@@ -192,7 +202,8 @@ mod tests {
             sort_by: "created_at",
             descending: true,
         };
-        let v = envelope(vec![1; 10], &p, 64).expect("serializes");
+        let json = |page| serde_json::to_value(page).expect("serializes");
+        let v = json(envelope(vec![1; 10], &p, 64));
         assert_eq!(
             (
                 v["from"].as_i64(),
@@ -205,11 +216,22 @@ mod tests {
             page: 9,
             ..p.clone()
         };
-        let v = envelope(Vec::<i64>::new(), &past, 64).expect("serializes");
+        let v = json(envelope(Vec::<i64>::new(), &past, 64));
+        let keys: Vec<&String> = v.as_object().expect("object").keys().collect();
+        let order = [
+            "data",
+            "current_page",
+            "from",
+            "to",
+            "per_page",
+            "last_page",
+            "total",
+        ];
+        assert_eq!(keys, order);
         assert!(v["from"].is_null() && v["to"].is_null());
         assert_eq!(v["current_page"], 9);
         assert_eq!(v["total"], 64);
-        let v = envelope(Vec::<i64>::new(), &p, 0).expect("serializes");
+        let v = json(envelope(Vec::<i64>::new(), &p, 0));
         assert_eq!(v["last_page"], 1);
     }
 

@@ -252,7 +252,7 @@ async fn list_sessions(
             v
         })
         .collect();
-    Ok(HttpResponse::Ok().json(envelope(items, &page, total)?))
+    Ok(HttpResponse::Ok().json(envelope(items, &page, total)))
 }
 
 async fn list_intents(
@@ -269,7 +269,7 @@ async fn list_intents(
         .db
         .read(move |conn| Ok(intents::list(conn, org.as_deref(), &p)?))
         .await?;
-    Ok(HttpResponse::Ok().json(envelope(items, &page, total)?))
+    Ok(HttpResponse::Ok().json(envelope(items, &page, total)))
 }
 
 /// `month` query filter: absent, or `YYYY-MM` (anything else is a 422).

@@ -43,7 +43,7 @@ async fn list(
             )?)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(envelope(items, &page, total)?))
+    Ok(HttpResponse::Ok().json(envelope(items, &page, total)))
 }
 
 async fn create(
@@ -203,7 +203,7 @@ async fn donation_intents(
             )?)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(envelope(items, &page, total)?))
+    Ok(HttpResponse::Ok().json(envelope(items, &page, total)))
 }
 
 /// Both directories' routes; each resource carries its `Directory` as app data.

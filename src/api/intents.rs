@@ -137,7 +137,7 @@ async fn list(key: ApiKey, state: web::Data<AppState>, query: QueryMap) -> ApiRe
         .db
         .read(move |conn| Ok(intents::list(conn, Some(&key.org_id), &p)?))
         .await?;
-    Ok(HttpResponse::Ok().json(envelope(items, &page, total)?))
+    Ok(HttpResponse::Ok().json(envelope(items, &page, total)))
 }
 
 async fn get(

@@ -127,15 +127,18 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<(Intent, bool)> {
 /// An `Impact` from a row of `key, name, emoji, icon, quantity_centi, unit_singular, unit_plural,
 /// verb_past` (the snapshot columns, or their aggregates).
 pub fn impact_row(r: &rusqlite::Row, approximated: bool) -> rusqlite::Result<Impact> {
+    // Borrowed from the row: `from_parts` copies what it keeps.
+    let text = |i| r.get_ref(i).and_then(|v| Ok(v.as_str()?));
+    let opt_text = |i| r.get_ref(i).and_then(|v| Ok(v.as_str_or_null()?));
     Ok(Impact::from_parts(
-        &r.get::<_, String>(0)?,
-        &r.get::<_, String>(1)?,
-        r.get::<_, Option<String>>(2)?.as_deref(),
-        r.get::<_, Option<String>>(3)?.as_deref(),
+        text(0)?,
+        text(1)?,
+        opt_text(2)?,
+        opt_text(3)?,
         r.get(4)?,
-        &r.get::<_, String>(5)?,
-        &r.get::<_, String>(6)?,
-        &r.get::<_, String>(7)?,
+        text(5)?,
+        text(6)?,
+        text(7)?,
         approximated,
     ))
 }
