@@ -126,7 +126,7 @@ impl KeyCache {
             }
         }
         let lookup = digest.clone();
-        let found = db.read_inline(|conn| {
+        let found = db.read_statement(|conn| {
             Ok(conn
                 .prepare_cached(
                     "SELECT id, org_id FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL",

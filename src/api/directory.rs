@@ -94,7 +94,7 @@ async fn get(
     let id = path_id(dir, &id)?;
     let party = state
         .db
-        .read_inline(|conn| Ok(directory::find(conn, dir, &key.org_id, &id)?))?;
+        .read_statement(|conn| Ok(directory::find(conn, dir, &key.org_id, &id)?))?;
     Ok(ok(party.ok_or(ApiError::NotFound(dir.resource()))?))
 }
 

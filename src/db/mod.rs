@@ -226,6 +226,21 @@ impl Db {
     /// thread. Only for reads of bounded cost (a row by its key, kept totals): an async worker
     /// serves other requests only once `f` returns. Anything that scans goes through [`Db::read`].
     pub fn read_inline<T>(&self, f: impl FnOnce(&Connection) -> ApiResult<T>) -> ApiResult<T> {
+        self.on_own_connection(|conn| {
+            let snapshot = Snapshot::begin(conn)?;
+            let out = f(conn);
+            snapshot.end()?;
+            out
+        })
+    }
+
+    /// [`Db::read_inline`] for a read of exactly one statement, which SQLite already runs as its
+    /// own read transaction: no `BEGIN` / `COMMIT` around it.
+    pub fn read_statement<T>(&self, f: impl FnOnce(&Connection) -> ApiResult<T>) -> ApiResult<T> {
+        self.on_own_connection(f)
+    }
+
+    fn on_own_connection<T>(&self, f: impl FnOnce(&Connection) -> ApiResult<T>) -> ApiResult<T> {
         self.reads.fetch_add(1, Ordering::Relaxed);
         INLINE.with(|cell| {
             let mut conns = cell.borrow_mut();
@@ -239,11 +254,7 @@ impl Db {
                     conns.len() - 1
                 }
             };
-            let conn = &conns[at].1;
-            let snapshot = Snapshot::begin(conn)?;
-            let out = f(conn);
-            snapshot.end()?;
-            out
+            f(&conns[at].1)
         })
     }
 
