@@ -198,6 +198,7 @@ fn party_day_totals_match_the_intents() {
                     totals_from_intents(&conn, kind, org, party, range);
                 let kept = crate::store::totals::impact_totals(&conn, kind, org, party, range)
                     .expect("totals");
+                let kept = serde_json::to_value(kept).expect("serializes");
                 assert_eq!(kept["by_campaign"], by_campaign, "{kind:?} {range:?}");
                 assert_eq!(kept["impact_metrics"], metrics, "{kind:?} {range:?}");
                 assert_eq!(kept["donation_count"], json!(count), "{kind:?} {range:?}");

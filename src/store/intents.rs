@@ -102,6 +102,7 @@ pub fn insert(
 
 const COLUMNS: &str =
     "id, amount, campaign_identifier, campaign_name, customer_id, vendor_id, session_id, approximated, created_at";
+const COLUMN_COUNT: usize = 9;
 
 fn row(r: &rusqlite::Row) -> rusqlite::Result<(Intent, bool)> {
     let identifier: String = r.get(2)?;
@@ -127,20 +128,60 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<(Intent, bool)> {
 /// An `Impact` from a row of `key, name, emoji, icon, quantity_centi, unit_singular, unit_plural,
 /// verb_past` (the snapshot columns, or their aggregates).
 pub fn impact_row(r: &rusqlite::Row, approximated: bool) -> rusqlite::Result<Impact> {
+    impact_at(r, 0, approximated)
+}
+
+/// [`impact_row`] from the columns starting at `at`.
+fn impact_at(r: &rusqlite::Row, at: usize, approximated: bool) -> rusqlite::Result<Impact> {
     // Borrowed from the row: `from_parts` copies what it keeps.
-    let text = |i| r.get_ref(i).and_then(|v| Ok(v.as_str()?));
-    let opt_text = |i| r.get_ref(i).and_then(|v| Ok(v.as_str_or_null()?));
+    let text = |i| r.get_ref(at + i).and_then(|v| Ok(v.as_str()?));
+    let opt_text = |i| r.get_ref(at + i).and_then(|v| Ok(v.as_str_or_null()?));
     Ok(Impact::from_parts(
         text(0)?,
         text(1)?,
         opt_text(2)?,
         opt_text(3)?,
-        r.get(4)?,
+        r.get(at + 4)?,
         text(5)?,
         text(6)?,
         text(7)?,
         approximated,
     ))
+}
+
+/// The intents `page_sql` selects (`COLUMNS`, ordered by `created_at {d}, id {d}`), each with its
+/// impact snapshot, read in one statement: the page joined with the snapshot rows, instead of one
+/// snapshot query per intent.
+fn page_with_impact(
+    conn: &Connection,
+    page_sql: &str,
+    d: &str,
+    args: impl rusqlite::Params,
+) -> rusqlite::Result<Vec<Intent>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT p.*, ii.key, ii.name, ii.emoji, ii.icon, ii.quantity_centi, ii.unit_singular,
+                ii.unit_plural, ii.verb_past
+         FROM ({page_sql}) AS p LEFT JOIN intent_impacts ii ON ii.intent_id = p.id
+         ORDER BY p.created_at {d}, p.id {d}, ii.position"
+    ))?;
+    let mut rows = stmt.query(args)?;
+    let mut out: Vec<Intent> = Vec::new();
+    let mut approximated = false;
+    while let Some(r) = rows.next()? {
+        let id = r.get_ref(0)?.as_str()?;
+        if out.last().is_none_or(|last| last.id != id) {
+            let (intent, approx) = row(r)?;
+            out.push(intent);
+            approximated = approx;
+        }
+        if r.get_ref(COLUMN_COUNT)?.as_str_or_null()?.is_some() {
+            let impact = impact_at(r, COLUMN_COUNT, approximated)?;
+            if let Some(last) = out.last_mut() {
+                last.impact.push(impact);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Fills in each intent's stored impact snapshot.
@@ -201,13 +242,15 @@ pub fn list(
     } else {
         "?1 IS NULL"
     };
-    let rows = conn
-        .prepare_cached(&format!(
+    let items = page_with_impact(
+        conn,
+        &format!(
             "SELECT {COLUMNS} FROM donation_intents WHERE {filter}
              ORDER BY created_at {d}, id {d} LIMIT ?2 OFFSET ?3"
-        ))?
-        .query_map(params![org_id, page.per_page, page.offset()], row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        ),
+        d,
+        params![org_id, page.per_page, page.offset()],
+    )?;
     let total = match org_id {
         Some(org) => crate::store::directory::counted(conn, org, "donation_intents")?,
         None => conn.query_row(
@@ -216,7 +259,7 @@ pub fn list(
             |r| r.get(0),
         )?,
     };
-    Ok((with_impact(conn, rows)?, total))
+    Ok((items, total))
 }
 
 /// A page of one customer's or vendor's intents within a date range.
@@ -231,23 +274,22 @@ pub fn list_for_party(
     let d = page.direction();
     let col = dir.intent_column();
     let filter = format!("{col} = ?1 AND org_id = ?2 AND created_at >= ?3 AND created_at < ?4");
-    let rows = conn
-        .prepare_cached(&format!(
+    let items = page_with_impact(
+        conn,
+        &format!(
             "SELECT {COLUMNS} FROM donation_intents WHERE {filter}
              ORDER BY created_at {d}, id {d} LIMIT ?5 OFFSET ?6"
-        ))?
-        .query_map(
-            params![
-                party_id,
-                org_id,
-                range.start_micros(),
-                range.end_micros(),
-                page.per_page,
-                page.offset()
-            ],
-            row,
-        )?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        ),
+        d,
+        params![
+            party_id,
+            org_id,
+            range.start_micros(),
+            range.end_micros(),
+            page.per_page,
+            page.offset()
+        ],
+    )?;
     let spans = crate::store::totals::PartySpans::new(range);
     let total: i64 = conn
         .prepare_cached(&format!(
@@ -255,5 +297,5 @@ pub fn list_for_party(
             spans.union("donation_count", "party_campaign")
         ))?
         .query_row(spans.args(dir, org_id, party_id), |r| r.get(0))?;
-    Ok((with_impact(conn, rows)?, total))
+    Ok((items, total))
 }

@@ -7,7 +7,7 @@ use crate::store::directory::Directory;
 use chrono::{Datelike, Months, NaiveDate};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, Row};
-use serde_json::{json, Value};
+use serde::Serialize;
 
 /// A party's date range cut into the kept totals that cover it (the tables of schema.sql and
 /// migrations/0002): the days before the first whole calendar month, the whole months, and the
@@ -94,6 +94,29 @@ fn month_start_micros(first_day: Option<NaiveDate>) -> i64 {
         .unwrap_or(i64::MAX)
 }
 
+/// A customer's or vendor's totals as SPEC 5.2 shows them, serialized straight to the response
+/// (`customer_id` or `vendor_id` first, as the party is).
+#[derive(Debug, Serialize)]
+pub struct ImpactTotals {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vendor_id: Option<String>,
+    pub date_from: Option<String>,
+    pub date_to: Option<String>,
+    pub donation_count: i64,
+    pub total_amount: i64,
+    pub impact_metrics: Vec<Impact>,
+    pub by_campaign: Vec<CampaignTotal>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CampaignTotal {
+    pub campaign_identifier: String,
+    pub donation_count: i64,
+    pub total_amount: i64,
+}
+
 /// One metric's running total over the kept rows of a party, grouped by key as the API reports
 /// it. Wording that changed over time is reported as SQL's MAX would pick it (byte order; a
 /// missing emoji or icon only where every row lacks it).
@@ -175,7 +198,7 @@ pub fn impact_totals(
     org_id: &str,
     party_id: &str,
     range: &DateRange,
-) -> rusqlite::Result<Value> {
+) -> rusqlite::Result<ImpactTotals> {
     let spans = PartySpans::new(range);
     let args = spans.args(dir, org_id, party_id);
     // The rows are summed here rather than by GROUP BY: two small sorts in SQLite cost more than
@@ -198,10 +221,12 @@ pub fn impact_totals(
     let (count, total) = campaigns
         .iter()
         .fold((0, 0), |(n, sum), c| (n + c.1, sum + c.2));
-    let by_campaign: Vec<Value> = campaigns
+    let by_campaign: Vec<CampaignTotal> = campaigns
         .into_iter()
-        .map(|(identifier, n, sum)| {
-            json!({"campaign_identifier": identifier, "donation_count": n, "total_amount": sum})
+        .map(|(campaign_identifier, donation_count, total_amount)| CampaignTotal {
+            campaign_identifier,
+            donation_count,
+            total_amount,
         })
         .collect();
 
@@ -221,13 +246,19 @@ pub fn impact_totals(
     }
     sums.sort_unstable_by(|a, b| (a.first, &a.key).cmp(&(b.first, &b.key)));
     let metrics: Vec<Impact> = sums.into_iter().map(MetricSum::into_impact).collect();
-    Ok(json!({
-        format!("{}_id", dir.resource()): party_id,
-        "date_from": range.from.map(|d| d.to_string()),
-        "date_to": range.to.map(|d| d.to_string()),
-        "donation_count": count,
-        "total_amount": total,
-        "impact_metrics": metrics,
-        "by_campaign": by_campaign,
-    }))
+    let party = Some(party_id.to_string());
+    let (customer_id, vendor_id) = match dir {
+        Directory::Customers => (party, None),
+        Directory::Vendors => (None, party),
+    };
+    Ok(ImpactTotals {
+        customer_id,
+        vendor_id,
+        date_from: range.from.map(|d| d.to_string()),
+        date_to: range.to.map(|d| d.to_string()),
+        donation_count: count,
+        total_amount: total,
+        impact_metrics: metrics,
+        by_campaign,
+    })
 }
