@@ -31,7 +31,7 @@ mod tests;
 /// Schema steps; step N brings `user_version` from N-1 to N. Append, never edit.
 const MIGRATIONS: &[&str] = &[
     include_str!("../../schema.sql"),
-    include_str!("../../migrations/0002_party_month_totals.sql"),
+    include_str!("../../migrations/0002_party_rollups.sql"),
 ];
 
 /// The most jobs one group commit takes.

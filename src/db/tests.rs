@@ -250,6 +250,39 @@ fn party_day_totals_match_the_intents() {
         "key, name, emoji, icon, unit_singular, unit_plural, verb_past",
         "SUM(impact_count), SUM(quantity_centi), MIN(first_created_at)",
     );
+    // The all-time rows are the sums of the month rows.
+    for (prefix, columns, sums) in [
+        (
+            "party_campaign",
+            "campaign_identifier",
+            "SUM(donation_count), SUM(total_amount)",
+        ),
+        (
+            "party_impact",
+            "key, name, emoji, icon, unit_singular, unit_plural, verb_past",
+            "SUM(impact_count), SUM(quantity_centi), MIN(first_created_at)",
+        ),
+    ] {
+        let read = |sql: &str| {
+            let mut stmt = conn.prepare(sql).expect("prepare");
+            let n = stmt.column_count();
+            stmt.query_map([], |r| (0..n).map(|i| r.get(i)).collect())
+                .expect("query")
+                .collect::<rusqlite::Result<Vec<Vec<rusqlite::types::Value>>>>()
+                .expect("rows")
+        };
+        let kept = read(&format!(
+            "SELECT party_id, kind, org_id, {columns}, {} FROM {prefix}_totals
+             ORDER BY 1, 2, 3, {columns}",
+            sums.replace("SUM(", "(").replace("MIN(", "(")
+        ));
+        let summed = read(&format!(
+            "SELECT party_id, kind, org_id, {columns}, {sums} FROM {prefix}_months
+             GROUP BY party_id, kind, org_id, {columns} ORDER BY 1, 2, 3, {columns}"
+        ));
+        assert!(kept.len() > 5, "{prefix}_totals: {} rows", kept.len());
+        assert_eq!(kept, summed, "{prefix}_totals");
+    }
     // Deleting every intent leaves no per-day or per-month rows behind.
     for (org, id) in &ids {
         intents::delete(&conn, org, id).expect("delete");
@@ -259,6 +292,8 @@ fn party_day_totals_match_the_intents() {
         "party_impact_days",
         "party_campaign_months",
         "party_impact_months",
+        "party_campaign_totals",
+        "party_impact_totals",
     ] {
         let left: i64 = conn
             .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))

@@ -1,5 +1,5 @@
-//! A customer's or vendor's impact totals (SPEC 5.2) and intent count, from the per-day and
-//! per-month totals kept by the triggers of schema.sql and migrations/0002.
+//! A customer's or vendor's impact totals (SPEC 5.2) and intent count, from the per-day,
+//! per-month and all-time totals kept by the triggers of schema.sql and migrations/0002.
 
 use crate::domain::impact::Impact;
 use crate::pagination::DateRange;
@@ -12,7 +12,8 @@ use serde::Serialize;
 /// A party's date range cut into the kept totals that cover it (the tables of schema.sql and
 /// migrations/0002): the days before the first whole calendar month, the whole months, and the
 /// days after the last one. A year of daily activity is then 12 month rows per campaign plus at
-/// most 60 day rows at the edges, instead of 365 day rows. Bounds are microseconds, `[start, end)`;
+/// most 60 day rows at the edges, instead of 365 day rows; a range open at both ends is the
+/// all-time rows, one per campaign. Bounds are microseconds, `[start, end)`;
 /// the range is whole UTC days, so comparing each day's or month's first microsecond is exact.
 pub(crate) struct PartySpans {
     start: i64,
@@ -58,6 +59,13 @@ impl PartySpans {
     /// `party_impact`) over the three spans, for the arguments of [`PartySpans::args`].
     pub(crate) fn union(&self, columns: &str, prefix: &str) -> String {
         const PARTY: &str = "party_id = ?1 AND kind = ?2 AND org_id = ?3";
+        if self.start == i64::MIN && self.end == i64::MAX {
+            // Open at both ends: the all-time rows. (`?7` keeps the statement's parameters those
+            // of the three spans.)
+            return format!(
+                "SELECT {columns} FROM {prefix}_totals WHERE {PARTY} AND ?7 IS NOT NULL"
+            );
+        }
         format!(
             "SELECT {columns} FROM {prefix}_days WHERE {PARTY} AND day >= ?4 AND day < ?5
              UNION ALL SELECT {columns} FROM {prefix}_months WHERE {PARTY} AND month >= ?5 AND month < ?6
@@ -223,11 +231,13 @@ pub fn impact_totals(
         .fold((0, 0), |(n, sum), c| (n + c.1, sum + c.2));
     let by_campaign: Vec<CampaignTotal> = campaigns
         .into_iter()
-        .map(|(campaign_identifier, donation_count, total_amount)| CampaignTotal {
-            campaign_identifier,
-            donation_count,
-            total_amount,
-        })
+        .map(
+            |(campaign_identifier, donation_count, total_amount)| CampaignTotal {
+                campaign_identifier,
+                donation_count,
+                total_amount,
+            },
+        )
         .collect();
 
     let mut sums: Vec<MetricSum> = Vec::new();
