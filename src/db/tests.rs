@@ -301,3 +301,63 @@ fn party_day_totals_match_the_intents() {
         assert_eq!(left, 0, "{table}");
     }
 }
+
+/// Inline reads use the calling thread's own connection to the right database: two databases
+/// open in one process (as in the tests) never answer for each other, on any thread, and a row
+/// the writer committed is read at once.
+#[test]
+fn inline_reads_keep_one_connection_per_database_and_thread() {
+    let dirs = [
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    ];
+    let names = ["first", "second"];
+    let dbs: Vec<Db> = dirs
+        .iter()
+        .zip(names)
+        .map(|(dir, name)| {
+            let path = dir.path().join("t.db");
+            let conn = open(&path).expect("open");
+            crate::store::orgs::insert(&conn, name, false, 0).expect("org");
+            Db::open(&path, 2).expect("db")
+        })
+        .collect();
+    let org_names = |db: &Db| -> Vec<String> {
+        let read = db
+            .read_inline(|conn| Ok(crate::store::orgs::list(conn)?))
+            .expect("read");
+        let single = db
+            .read_statement(|conn| {
+                Ok(
+                    conn.query_row("SELECT COUNT(*) FROM organizations", [], |r| {
+                        r.get::<_, i64>(0)
+                    })?,
+                )
+            })
+            .expect("read");
+        assert_eq!(single as usize, read.len());
+        read.into_iter().map(|o| o.name).collect()
+    };
+    for _ in 0..2 {
+        assert_eq!(org_names(&dbs[0]), ["first"]);
+        assert_eq!(org_names(&dbs[1]), ["second"]);
+    }
+    let other = dbs.clone();
+    std::thread::spawn(move || {
+        assert_eq!(org_names(&other[1]), ["second"]);
+        assert_eq!(org_names(&other[0]), ["first"]);
+    })
+    .join()
+    .expect("other thread");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    runtime
+        .block_on(dbs[1].write(|conn| Ok(crate::store::orgs::insert(conn, "third", false, 1)?)))
+        .expect("write");
+    assert_eq!(org_names(&dbs[1]), ["second", "third"]);
+    assert_eq!(org_names(&dbs[0]), ["first"]);
+    for db in &dbs {
+        db.shutdown();
+    }
+}
