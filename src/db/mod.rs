@@ -225,6 +225,7 @@ impl Db {
     /// Runs `f` inside one read transaction on this thread's own connection, without leaving the
     /// thread. Only for reads of bounded cost (a row by its key, kept totals): an async worker
     /// serves other requests only once `f` returns. Anything that scans goes through [`Db::read`].
+    /// `f` must not read inline again (the thread's connections are borrowed while it runs).
     pub fn read_inline<T>(&self, f: impl FnOnce(&Connection) -> ApiResult<T>) -> ApiResult<T> {
         self.on_own_connection(|conn| {
             let snapshot = Snapshot::begin(conn)?;
