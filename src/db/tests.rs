@@ -91,6 +91,16 @@ fn totals_from_intents(
     (json!(by_campaign), json!(metrics), count)
 }
 
+/// Every row `sql` returns, every column as a SQLite value.
+fn all_rows(conn: &Connection, sql: &str) -> Vec<Vec<rusqlite::types::Value>> {
+    let mut stmt = conn.prepare(sql).expect("prepare");
+    let n = stmt.column_count();
+    stmt.query_map([], |r| (0..n).map(|i| r.get(i)).collect())
+        .expect("query")
+        .collect::<rusqlite::Result<Vec<Vec<_>>>>()
+        .expect("rows")
+}
+
 /// The per-day and per-month tables kept by the triggers give the same totals as the intents
 /// themselves, through inserts and deletes, across days, months, parties, organizations and
 /// changed wording; the month rows of intents stored before schema step 2 come from its back-fill.
@@ -223,20 +233,15 @@ fn party_day_totals_match_the_intents() {
             "SELECT party_id, kind, org_id, {month}, {columns}, {sums} FROM {table}_days
              GROUP BY party_id, kind, org_id, {month}, {columns} ORDER BY 1, 2, 3, 4, {columns}"
         );
-        let read = |sql: &str| {
-            let mut stmt = conn.prepare(sql).expect("prepare");
-            let n = stmt.column_count();
-            stmt.query_map([], |r| (0..n).map(|i| r.get(i)).collect())
-                .expect("query")
-                .collect::<rusqlite::Result<Vec<Vec<_>>>>()
-                .expect("rows")
-        };
-        let kept = read(&format!(
-            "SELECT party_id, kind, org_id, month, {columns}, {} FROM {table}_months
+        let kept = all_rows(
+            &conn,
+            &format!(
+                "SELECT party_id, kind, org_id, month, {columns}, {} FROM {table}_months
              ORDER BY 1, 2, 3, 4, {columns}",
-            sums.replace("SUM(", "(").replace("MIN(", "(")
-        ));
-        assert_eq!(kept, read(&days), "{table}_months");
+                sums.replace("SUM(", "(").replace("MIN(", "(")
+            ),
+        );
+        assert_eq!(kept, all_rows(&conn, &days), "{table}_months");
         kept
     };
     let months = months_of(
@@ -263,23 +268,21 @@ fn party_day_totals_match_the_intents() {
             "SUM(impact_count), SUM(quantity_centi), MIN(first_created_at)",
         ),
     ] {
-        let read = |sql: &str| {
-            let mut stmt = conn.prepare(sql).expect("prepare");
-            let n = stmt.column_count();
-            stmt.query_map([], |r| (0..n).map(|i| r.get(i)).collect())
-                .expect("query")
-                .collect::<rusqlite::Result<Vec<Vec<rusqlite::types::Value>>>>()
-                .expect("rows")
-        };
-        let kept = read(&format!(
-            "SELECT party_id, kind, org_id, {columns}, {} FROM {prefix}_totals
+        let kept = all_rows(
+            &conn,
+            &format!(
+                "SELECT party_id, kind, org_id, {columns}, {} FROM {prefix}_totals
              ORDER BY 1, 2, 3, {columns}",
-            sums.replace("SUM(", "(").replace("MIN(", "(")
-        ));
-        let summed = read(&format!(
-            "SELECT party_id, kind, org_id, {columns}, {sums} FROM {prefix}_months
+                sums.replace("SUM(", "(").replace("MIN(", "(")
+            ),
+        );
+        let summed = all_rows(
+            &conn,
+            &format!(
+                "SELECT party_id, kind, org_id, {columns}, {sums} FROM {prefix}_months
              GROUP BY party_id, kind, org_id, {columns} ORDER BY 1, 2, 3, {columns}"
-        ));
+            ),
+        );
         assert!(kept.len() > 5, "{prefix}_totals: {} rows", kept.len());
         assert_eq!(kept, summed, "{prefix}_totals");
     }
