@@ -14,6 +14,10 @@ fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if let Err(message) = impactapi::db::check_linked_library() {
+        eprintln!("impactapi: {message}");
+        return std::process::ExitCode::FAILURE;
+    }
     let result = match cli.command {
         None | Some(Command::Serve) => serve(Config {
             db: cli.db,

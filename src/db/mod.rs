@@ -34,6 +34,31 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0002_party_rollups.sql"),
 ];
 
+/// The oldest SQLite this server runs on: 3.51.3 fixed the WAL-reset bug, in which two
+/// connections writing or checkpointing at once (a second process, the CLI beside a running server,
+/// Litestream's checkpointer) could corrupt the database.
+pub const MIN_SQLITE: (i32, &str) = (3_051_003, "3.51.3");
+
+/// Refuses a SQLite library older than [`MIN_SQLITE`], saying why. `version_number` is SQLite's
+/// `X*1000000 + Y*1000 + Z`, as `sqlite3_libversion_number()` gives it.
+pub fn check_library(version_number: i32, version: &str) -> Result<(), String> {
+    if version_number >= MIN_SQLITE.0 {
+        return Ok(());
+    }
+    Err(format!(
+        "SQLite {version} is too old: impactapi needs {} or later. Older versions have the \
+         WAL-reset corruption bug, which two connections writing or checkpointing at once (the CLI \
+         beside a running server, Litestream's checkpointer) can trigger. Rebuild with the bundled \
+         library (rusqlite's `bundled` feature).",
+        MIN_SQLITE.1
+    ))
+}
+
+/// [`check_library`] for the library this process is linked with.
+pub fn check_linked_library() -> Result<(), String> {
+    check_library(rusqlite::version_number(), rusqlite::version())
+}
+
 /// The most jobs one group commit takes.
 const MAX_BATCH: usize = 512;
 /// How often the writer logs its activity summary (debug level, target `impactapi::db`).

@@ -364,3 +364,22 @@ fn inline_reads_keep_one_connection_per_database_and_thread() {
         db.shutdown();
     }
 }
+
+#[test]
+fn refuses_a_sqlite_library_with_the_wal_reset_bug() {
+    let refused = check_library(3_050_002, "3.50.2").expect_err("3.50.2 is refused");
+    assert!(
+        refused.contains("3.50.2") && refused.contains("3.51.3"),
+        "{refused}"
+    );
+    assert!(refused.contains("WAL-reset"), "says why: {refused}");
+    assert!(check_library(3_051_002, "3.51.2").is_err());
+    assert!(check_library(3_051_003, "3.51.3").is_ok());
+    // The library this build links: the bundled one, which must be new enough.
+    assert!(
+        check_linked_library().is_ok(),
+        "linked SQLite {} is older than {}",
+        rusqlite::version(),
+        MIN_SQLITE.1
+    );
+}

@@ -175,9 +175,10 @@ async fn sigterm_loses_no_answered_write() {
     );
     assert!(acknowledged > 0);
     let conn = rusqlite::Connection::open(&db).expect("open");
-    let stored: u64 = conn
+    let stored: i64 = conn
         .query_row("SELECT COUNT(*) FROM donation_intents", [], |r| r.get(0))
         .expect("count");
+    let stored = u64::try_from(stored).expect("a count is never negative");
     assert_eq!(
         stored, acknowledged,
         "every answered write is stored, and nothing else"
