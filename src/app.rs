@@ -50,6 +50,13 @@ impl Application {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
         let db = Db::open(&config.db, (workers as u32 * 2).max(4))
             .map_err(|e| format!("cannot open database: {e}"))?;
+        let metrics = if config.serve.metrics {
+            let metrics = crate::metrics::Metrics::new(&db, config.serve.metrics_public)
+                .map_err(|e| format!("cannot set up metrics: {e}"))?;
+            Some(Arc::new(metrics))
+        } else {
+            None
+        };
         let state = web::Data::new(AppState {
             db,
             clock,
@@ -58,6 +65,7 @@ impl Application {
             admin_token_hash: started.admin_token_hash.clone(),
             time_travel: config.serve.time_travel,
             sandbox_org_id: started.sandbox_org_id.clone(),
+            metrics,
         });
 
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();

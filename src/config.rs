@@ -24,11 +24,22 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// Log format on stderr: `text` (colours only on a terminal) or `json` (one object per line).
+    #[arg(long, env = "IMPACTAPI_LOG_FORMAT", global = true, value_enum,
+          default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
     #[command(flatten)]
     pub serve: ServeArgs,
 
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -85,6 +96,18 @@ pub struct ServeArgs {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "IMPACTAPI_WORKERS", global = true)]
     pub workers: Option<usize>,
+
+    /// Keep Prometheus metrics and serve them at /metrics (`--metrics=false` turns both off).
+    #[arg(long, env = "IMPACTAPI_METRICS", global = true,
+          value_parser = clap::builder::BoolishValueParser::new(), default_value_t = true,
+          num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub metrics: bool,
+
+    /// Serve /metrics without the admin token (for a scraper on a trusted network).
+    #[arg(long, env = "IMPACTAPI_METRICS_PUBLIC", global = true,
+          value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false,
+          num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub metrics_public: bool,
 }
 
 impl ServeArgs {
@@ -162,6 +185,8 @@ impl Config {
                 time_travel: false,
                 request_timeout: 10,
                 workers: None,
+                metrics: true,
+                metrics_public: false,
             },
         }
     }

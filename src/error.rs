@@ -76,6 +76,9 @@ pub enum ApiError {
         code: &'static str,
         message: &'static str,
     },
+    /// A write failed because the disk is full (507, with `Retry-After`).
+    #[error("The server's storage is full; try again later")]
+    StorageFull,
     /// Anything unexpected. The cause is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -106,6 +109,7 @@ impl ApiError {
             ApiError::TooLarge => "request.too-large".into(),
             ApiError::Timeout => "request.timeout".into(),
             ApiError::Validation(_) => "validation.failed".into(),
+            ApiError::StorageFull => "server.storage-full".into(),
             ApiError::Internal(_) => "server.error".into(),
         }
     }
@@ -206,6 +210,7 @@ impl ResponseError for ApiError {
             ApiError::Validation(_) | ApiError::Unprocessable { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
+            ApiError::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -214,11 +219,18 @@ impl ResponseError for ApiError {
     /// placeholder below only shows when a response escapes it.
     fn error_response(&self) -> HttpResponse {
         let envelope = self.envelope();
-        let mut response = HttpResponse::build(self.status_code()).json(envelope.body(""));
+        let mut builder = HttpResponse::build(self.status_code());
+        if matches!(self, ApiError::StorageFull) {
+            builder.insert_header((actix_web::http::header::RETRY_AFTER, STORAGE_RETRY_AFTER));
+        }
+        let mut response = builder.json(envelope.body(""));
         response.extensions_mut().insert(envelope);
         response
     }
 }
+
+/// Seconds a client is told to wait (`Retry-After`) when the disk is full.
+pub const STORAGE_RETRY_AFTER: &str = "30";
 
 /// True when `e` is a UNIQUE (or primary key) constraint violation.
 pub fn is_unique_violation(e: &rusqlite::Error) -> bool {
@@ -246,6 +258,9 @@ impl<T> ResultExt<T> for rusqlite::Result<T> {
 
 impl From<rusqlite::Error> for ApiError {
     fn from(e: rusqlite::Error) -> Self {
+        if crate::db::is_storage_full(&e) {
+            return ApiError::StorageFull;
+        }
         ApiError::Internal(format!("database: {e}"))
     }
 }
@@ -294,6 +309,7 @@ mod tests {
             ),
             (ApiError::TooLarge, 413, "request.too-large"),
             (ApiError::field("amount", "bad"), 422, "validation.failed"),
+            (ApiError::StorageFull, 507, "server.storage-full"),
             (ApiError::Internal("boom".into()), 500, "server.error"),
         ];
         for (error, status, code) in cases {

@@ -3,17 +3,12 @@
 use clap::Parser;
 use impactapi::app::Application;
 use impactapi::clock::Clock;
-use impactapi::config::{Cli, Command, Config};
+use impactapi::config::{Cli, Command, Config, LogFormat};
+use std::io::IsTerminal;
 
 fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("IMPACTAPI_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    init_logging(cli.log_format);
     if let Err(message) = impactapi::db::check_linked_library() {
         eprintln!("impactapi: {message}");
         return std::process::ExitCode::FAILURE;
@@ -40,4 +35,22 @@ fn serve(config: Config) -> Result<(), String> {
         tracing::info!(bind = %config.serve.bind, port = app.port(), db = %config.db.display(), "serving");
         app.run_until_stopped().await.map_err(|e| e.to_string())
     })
+}
+
+/// Logs to stderr: `IMPACTAPI_LOG` filters (default `info`); text carries colour codes only when
+/// stderr is a terminal, JSON is one object per line with the event's fields at the top level.
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("IMPACTAPI_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .init(),
+    }
 }

@@ -2,6 +2,7 @@
 //! actix's own), panic containment, CORS, and one log line per request.
 
 use crate::error::ErrorEnvelope;
+use crate::metrics::Metrics;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
@@ -14,6 +15,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 pub const CORRELATION_HEADER: &str = "x-correlation-id";
+
+/// Marks a 4xx/5xx response whose body is its own, not the error envelope (`/healthz` degraded).
+#[derive(Debug, Clone, Copy)]
+pub struct OwnBody;
 
 /// The correlation id of the request being served, for handlers that want to log it.
 #[derive(Debug, Clone)]
@@ -155,16 +160,29 @@ fn new_correlation_id() -> String {
         .to_string()
 }
 
-/// The one log line per request: method, path, status, duration, correlation id.
-fn log_request(method: &Method, path: &str, status: u16, started: Instant, correlation_id: &str) {
+/// The one log line per request (method, path, status, duration, correlation id, as fields that
+/// the JSON log format writes at the top level), and its metrics: by route template, never by path.
+fn log_request(
+    metrics: Option<&Metrics>,
+    route: Option<&str>,
+    method: &Method,
+    path: &str,
+    status: u16,
+    started: Instant,
+    correlation_id: &str,
+) {
+    let took = started.elapsed();
+    if let Some(metrics) = metrics {
+        metrics.observe_request(method, route, status, took);
+    }
     tracing::info!(
         target: "impactapi::request",
-        "{} {} {} {:.1}ms {}",
-        method,
+        method = %method,
         path,
         status,
-        started.elapsed().as_secs_f64() * 1000.0,
-        correlation_id
+        duration_ms = (took.as_secs_f64() * 10_000.0).round() / 10.0,
+        correlation_id,
+        "request"
     );
 }
 
@@ -189,6 +207,10 @@ pub async fn outermost(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let uses_key = req.headers().contains_key(header::AUTHORIZATION);
+    let metrics = req
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+        .and_then(|state| state.metrics.clone());
+    let metrics = metrics.as_deref();
     let is_preflight =
         method == Method::OPTIONS && req.headers().contains_key("access-control-request-method");
 
@@ -203,6 +225,8 @@ pub async fn outermost(
             Ok(Err(e)) => {
                 let response = e.error_response();
                 log_request(
+                    metrics,
+                    None,
                     &method,
                     &path,
                     response.status().as_u16(),
@@ -213,14 +237,15 @@ pub async fn outermost(
             }
             Err(_) => {
                 let e = crate::error::ApiError::Internal("handler panicked".into());
-                log_request(&method, &path, 500, started, &correlation_id);
+                log_request(metrics, None, &method, &path, 500, started, &correlation_id);
                 return Err(standalone(e.error_response(), &correlation_id));
             }
         },
     };
 
     let status = response.status();
-    if status.is_client_error() || status.is_server_error() {
+    let own_body = response.response().extensions().get::<OwnBody>().is_some();
+    if (status.is_client_error() || status.is_server_error()) && !own_body {
         let envelope = response
             .response()
             .extensions()
@@ -248,7 +273,10 @@ pub async fn outermost(
             policy.decorate(o, headers);
         }
     }
+    let route = response.request().match_pattern();
     log_request(
+        metrics,
+        route.as_deref(),
         &method,
         &path,
         response.status().as_u16(),

@@ -25,6 +25,8 @@ pub struct AppState {
     pub time_travel: bool,
     /// The organization the demo checkout works in.
     pub sandbox_org_id: String,
+    /// `None` with `--metrics=false`.
+    pub metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
 /// Every campaign (active or not), ordered by name, with an index by identifier.

@@ -9,6 +9,7 @@ use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     api::configure(cfg);
+    crate::metrics::configure(cfg);
     demo::configure(cfg);
     assets::configure(cfg);
 }

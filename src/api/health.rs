@@ -8,11 +8,34 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 use std::sync::OnceLock;
 
+/// 200 `{"status": "ok"}` when the database answers; 503 `degraded` with its reason while writes
+/// fail for a full disk. While degraded, each check tries a small write of its own, so the status
+/// turns back to ok as soon as space is freed, without waiting for traffic.
 async fn check(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     state
         .db
         .read(|conn| Ok(conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
         .await?;
+    if state.db.storage_full() {
+        let now = state.clock.now_micros();
+        let probe = state
+            .db
+            .write(move |conn| Ok(crate::store::orgs::record_storage_probe(conn, now)?))
+            .await;
+        if let Err(e) = probe {
+            if !matches!(e, crate::error::ApiError::StorageFull) {
+                tracing::warn!(error = %e, "storage probe failed");
+            }
+            let mut degraded = HttpResponse::ServiceUnavailable()
+                .insert_header((
+                    actix_web::http::header::RETRY_AFTER,
+                    crate::error::STORAGE_RETRY_AFTER,
+                ))
+                .json(json!({ "status": "degraded", "reason": "storage-full" }));
+            degraded.extensions_mut().insert(crate::middleware::OwnBody);
+            return Ok(degraded);
+        }
+    }
     Ok(HttpResponse::Ok().json(json!({ "status": "ok" })))
 }
 

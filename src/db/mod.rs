@@ -15,12 +15,13 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
+pub(crate) use writer::is_storage_full;
 use writer::{exec, writer_loop, Done, Job, Msg, Summary};
 
 mod writer;
@@ -184,6 +185,45 @@ thread_local! {
     static INLINE: RefCell<Vec<(u64, Connection)>> = const { RefCell::new(Vec::new()) };
 }
 
+/// What the writer counts, for `/metrics`, and whether the disk was found full.
+pub struct DbStats {
+    pub write_jobs: prometheus::IntCounter,
+    pub group_commits: prometheus::IntCounter,
+    pub commit_seconds: prometheus::Histogram,
+    /// Raised when a write fails because the disk is full; lowered by the next successful commit.
+    pub storage_full: AtomicBool,
+}
+
+impl DbStats {
+    fn new() -> rusqlite::Result<DbStats> {
+        let failed = |e: prometheus::Error| rusqlite::Error::ToSqlConversionFailure(Box::new(e));
+        Ok(DbStats {
+            write_jobs: prometheus::IntCounter::new(
+                "impactapi_db_write_jobs_total",
+                "Write jobs run by the database writer (each in its own savepoint).",
+            )
+            .map_err(failed)?,
+            group_commits: prometheus::IntCounter::new(
+                "impactapi_db_group_commits_total",
+                "Group commits: transactions committed by the writer, each holding one or more jobs.",
+            )
+            .map_err(failed)?,
+            commit_seconds: prometheus::Histogram::with_opts(
+                prometheus::HistogramOpts::new(
+                    "impactapi_db_commit_duration_seconds",
+                    "Time to commit one group (WAL frames and fsync).",
+                )
+                .buckets(vec![
+                    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                    1.0,
+                ]),
+            )
+            .map_err(failed)?,
+            storage_full: AtomicBool::new(false),
+        })
+    }
+}
+
 /// Handle to the database, cheap to clone.
 #[derive(Clone)]
 pub struct Db {
@@ -193,6 +233,7 @@ pub struct Db {
     writer_thread: Arc<Mutex<Option<JoinHandle<()>>>>,
     /// Read transactions run, for the writer's activity summary.
     reads: Arc<AtomicU64>,
+    stats: Arc<DbStats>,
     path: PathBuf,
 }
 
@@ -202,7 +243,8 @@ impl Db {
         let conn = open(path)?;
         let (sender, receiver) = mpsc::channel::<Msg>();
         let reads = Arc::new(AtomicU64::new(0));
-        let summary = Summary::new(reads.clone());
+        let stats = Arc::new(DbStats::new()?);
+        let summary = Summary::new(reads.clone(), stats.clone());
         let thread = std::thread::Builder::new()
             .name("db-writer".into())
             .spawn(move || writer_loop(conn, receiver, summary))
@@ -220,12 +262,23 @@ impl Db {
             writer: sender,
             writer_thread: Arc::new(Mutex::new(Some(thread))),
             reads,
+            stats,
             path: path.to_path_buf(),
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The writer's counters, for `/metrics`.
+    pub fn stats(&self) -> &DbStats {
+        &self.stats
+    }
+
+    /// True since a write failed for a full disk, until a commit succeeds again.
+    pub fn storage_full(&self) -> bool {
+        self.stats.storage_full.load(Ordering::Relaxed)
     }
 
     /// Runs `f` on a pooled read connection, inside one read transaction (a consistent snapshot),
@@ -296,10 +349,12 @@ impl Db {
             let result = f(conn);
             Done {
                 keep: result.is_ok(),
+                full: matches!(result, Err(ApiError::StorageFull)),
                 answer: Box::new(move |commit_error| {
                     let result = match commit_error {
                         None => result,
-                        Some(e) => Err(ApiError::Internal(format!("commit failed: {e}"))),
+                        Some(e) if e.storage_full => Err(ApiError::StorageFull),
+                        Some(e) => Err(ApiError::Internal(e.message)),
                     };
                     let _ = sender.send(result);
                 }),

@@ -6,7 +6,26 @@ use super::*;
 /// its caller once the commit's fate is known (`Some(error)` if the commit failed).
 pub(super) struct Done {
     pub(super) keep: bool,
-    pub(super) answer: Box<dyn FnOnce(Option<String>) + Send>,
+    /// The job failed because the disk is full.
+    pub(super) full: bool,
+    pub(super) answer: Box<dyn FnOnce(Option<CommitFailure>) + Send>,
+}
+
+/// Why a group commit failed, as told to every caller in it.
+#[derive(Debug, Clone)]
+pub(super) struct CommitFailure {
+    pub(super) message: String,
+    /// SQLite could not write because the disk is full (`SQLITE_FULL`).
+    pub(super) storage_full: bool,
+}
+
+impl CommitFailure {
+    fn new(what: &str, e: &rusqlite::Error) -> CommitFailure {
+        CommitFailure {
+            message: format!("{what}: {e}"),
+            storage_full: is_storage_full(e),
+        }
+    }
 }
 
 pub(super) type Job = Box<dyn FnOnce(&Connection) -> Done + Send>;
@@ -22,6 +41,7 @@ pub(super) enum Msg {
 /// batching can be checked under load.
 pub(super) struct Summary {
     reads: Arc<AtomicU64>,
+    stats: Arc<DbStats>,
     jobs: u64,
     batches: u64,
     max_batch: usize,
@@ -31,9 +51,10 @@ pub(super) struct Summary {
 }
 
 impl Summary {
-    pub(super) fn new(reads: Arc<AtomicU64>) -> Summary {
+    pub(super) fn new(reads: Arc<AtomicU64>, stats: Arc<DbStats>) -> Summary {
         Summary {
             reads,
+            stats,
             jobs: 0,
             batches: 0,
             max_batch: 0,
@@ -95,7 +116,7 @@ pub(super) fn writer_loop(conn: Connection, receiver: mpsc::Receiver<Msg>, mut s
             }
         }
         let jobs = batch.len();
-        let timing = run_batch(&conn, batch);
+        let timing = run_batch(&conn, batch, &summary.stats);
         summary.batch(jobs, timing);
         summary.log_if_due();
     }
@@ -119,21 +140,31 @@ pub(super) fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 /// needs none: the transaction is its savepoint), commits once, then answers the callers whose
 /// jobs succeeded and were kept. If a savepoint cannot be released or rolled back, the state of
 /// the transaction is unknown: everything is rolled back and every caller told so.
-pub(super) fn run_batch(conn: &Connection, batch: Vec<Job>) -> BatchTiming {
+///
+/// The counters of `stats` move before any caller is answered. Its `storage_full` is raised when a
+/// job or the commit fails because the disk is full, and lowered by the next commit that succeeds.
+pub(super) fn run_batch(conn: &Connection, batch: Vec<Job>, stats: &DbStats) -> BatchTiming {
+    let storage_full = &stats.storage_full;
+    stats.write_jobs.inc_by(batch.len() as u64);
     let started = Instant::now();
     if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
         tracing::error!(error = %e, "could not begin write transaction");
+        let failure = CommitFailure::new("could not begin write transaction", &e);
+        if failure.storage_full {
+            storage_full.store(true, Ordering::Relaxed);
+        }
         // Dropping the jobs drops their senders: each caller gets an internal error.
         return BatchTiming::default();
     }
     let isolate = batch.len() > 1;
     let mut answers = Vec::with_capacity(batch.len());
     let mut kept = false;
-    let mut broken: Option<String> = None;
+    let mut full = false;
+    let mut broken: Option<CommitFailure> = None;
     for job in batch {
         if isolate {
             if let Err(e) = exec(conn, "SAVEPOINT job") {
-                broken = Some(format!("could not open savepoint: {e}"));
+                broken = Some(CommitFailure::new("could not open savepoint", &e));
                 break;
             }
         }
@@ -146,10 +177,11 @@ pub(super) fn run_batch(conn: &Connection, batch: Vec<Job>) -> BatchTiming {
                 exec(conn, "ROLLBACK TO job").and_then(|()| exec(conn, "RELEASE job"))
             };
             if let Err(e) = end {
-                broken = Some(format!("could not end savepoint: {e}"));
+                broken = Some(CommitFailure::new("could not end savepoint", &e));
             }
         }
         kept |= keep;
+        full |= matches!(&outcome, Ok(done) if done.full);
         match outcome {
             Ok(done) => answers.push(done.answer),
             Err(_) => tracing::error!("a write job panicked; its writes were rolled back"),
@@ -162,9 +194,21 @@ pub(super) fn run_batch(conn: &Connection, batch: Vec<Job>) -> BatchTiming {
     let commit_error = match broken {
         Some(e) => Some(e),
         // Nothing to keep (a lone job that failed): roll back instead of an empty commit.
-        None if !kept => exec(conn, "ROLLBACK").err().map(|e| e.to_string()),
-        None => exec(conn, "COMMIT").err().map(|e| e.to_string()),
+        None if !kept => exec(conn, "ROLLBACK")
+            .err()
+            .map(|e| CommitFailure::new("rollback failed", &e)),
+        None => exec(conn, "COMMIT")
+            .err()
+            .map(|e| CommitFailure::new("commit failed", &e)),
     };
+    let committed = kept && commit_error.is_none();
+    if commit_error.as_ref().is_some_and(|f| f.storage_full) || (full && !committed) {
+        if !storage_full.swap(true, Ordering::Relaxed) {
+            tracing::error!("the disk is full: writes answer 507 until space is freed");
+        }
+    } else if committed && storage_full.swap(false, Ordering::Relaxed) {
+        tracing::warn!("writes succeed again: storage is no longer full");
+    }
     if commit_error.is_some() && !conn.is_autocommit() {
         if let Err(e) = exec(conn, "ROLLBACK") {
             tracing::error!(error = %e, "could not roll back a failed group commit");
@@ -175,10 +219,19 @@ pub(super) fn run_batch(conn: &Connection, batch: Vec<Job>) -> BatchTiming {
         commit: committing.elapsed(),
     };
     if let Some(e) = &commit_error {
-        tracing::error!(error = %e, "group commit failed");
+        tracing::error!(error = %e.message, "group commit failed");
+    }
+    if committed {
+        stats.group_commits.inc();
+        stats.commit_seconds.observe(timing.commit.as_secs_f64());
     }
     for answer in answers {
         answer(commit_error.clone());
     }
     timing
+}
+
+/// True when SQLite failed because the disk (or the file system's quota) is full.
+pub(crate) fn is_storage_full(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DiskFull)
 }

@@ -193,3 +193,9 @@ pub fn set_setting(conn: &Connection, key: &str, value: &str) -> rusqlite::Resul
     )?;
     Ok(())
 }
+
+/// A small real write (a page of the WAL and an fsync), to learn whether the disk takes writes
+/// again after it was found full.
+pub fn record_storage_probe(conn: &Connection, now: i64) -> rusqlite::Result<()> {
+    set_setting(conn, "storage_probe_at", &now.to_string())
+}

@@ -8,6 +8,7 @@ mod foundation;
 mod hardening;
 mod helpers;
 mod intents;
+mod operations;
 mod process;
 mod session_rules;
 mod sessions;
