@@ -87,10 +87,16 @@ start_server() {
     wait_ready "$base$ready_path" "$started"
 }
 
+# start_api DB [EXTRA_FLAG...]
 start_api() {
-    start_server /healthz "$TARGET/impactapi" serve --db "$1" --api-key "$API_KEY" \
-        --admin-token "$ADMIN_TOKEN"
+    local db=$1; shift
+    start_server /healthz "$TARGET/impactapi" serve --db "$db" --api-key "$API_KEY" \
+        --admin-token "$ADMIN_TOKEN" "$@"
 }
+
+# Metrics are measured against the same scenarios with metrics off (--metrics=false), in the same
+# run; those rows carry this suffix and are compared in their own table.
+OFF=" [metrics off]"
 
 peak_rss_reset() { echo 5 >"/proc/$server_pid/clear_refs" 2>/dev/null || true; }
 peak_rss_kib() { awk '/^VmHWM:/ { print $2 }' "/proc/$server_pid/status"; }
@@ -145,14 +151,14 @@ wrk_run() {
 }
 
 flow_run() {
-    local conns=$1 line mark
+    local conns=$1 suffix=${2:-} line mark
     "$TARGET/examples/flow_load" "$base" "$API_KEY" "$conns" "$WARMUP_SECONDS" >/dev/null
     sleep 1.1
     mark=$(wc -l <"$work/server.log")
     peak_rss_reset
     line=$("$TARGET/examples/flow_load" "$base" "$API_KEY" "$conns" "$SECONDS_PER_RUN")
     read -r _ flows _ secs _ errors _ p50 _ p99 <<<"$line"
-    record "session flow (create, choose, confirm)" "$conns" "$flows" "$secs" "$errors" "$p50" \
+    record "session flow (create, choose, confirm)$suffix" "$conns" "$flows" "$secs" "$errors" "$p50" \
         "$p99" storage_normal_1 3 "$mark"
 }
 
@@ -168,30 +174,43 @@ for c in "${LATENCY_CONNECTIONS[@]}"; do
 done
 stop_server
 
-log "API on a fresh database"
-start_api "$work/fresh.db"
-fresh_ready_ms=$ready_ms
-customer_id=$(curl -sf -H "Authorization: Bearer $API_KEY" -X POST "$base/customers" \
-    -d '{"external_id":"bench","name":"Bench Customer"}' | jq -r .data.id)
+# fresh_scenarios SUFFIX CONNECTION_COUNTS...: the write and point-read scenarios on a fresh database
+# (the server already started).
+fresh_scenarios() {
+    local suffix=$1; shift
+    customer_id=$(curl -sf -H "Authorization: Bearer $API_KEY" -X POST "$base/customers" \
+        -d '{"name":"Bench Customer"}' | jq -r .data.id)
+    for c in "$@"; do
+        wrk_run "GET /campaigns$suffix" "$c" /campaigns http_ceiling 1
+    done
+    for c in "$@"; do
+        wrk_run "GET /customers/{id}$suffix" "$c" "/customers/$customer_id" http_ceiling 1
+    done
+    for c in "$@"; do
+        wrk_run "POST /donation_intents, 1 item$suffix" "$c" /donation_intents storage_normal_1 1 \
+            "$work/one.json"
+    done
+    for c in "$@"; do
+        wrk_run "POST /donation_intents, 50 items$suffix" "$c" /donation_intents storage_full_50 50 \
+            "$work/fifty.json"
+    done
+    for c in "$@"; do
+        flow_run "$c" "$suffix"
+    done
+}
+
 printf '[{"amount":1000,"campaign_identifier":"trees-for-the-future"}]' >"$work/one.json"
 jq -nc '[range(50) | {amount: (100 + .), campaign_identifier:
     (["trees-for-the-future", "cleanhub", "plastic-fischer", "yellow-rooms", "community-meals"][. % 5])}]' \
     >"$work/fifty.json"
-for c in "${CONNECTIONS[@]}"; do
-    wrk_run "GET /campaigns" "$c" /campaigns http_ceiling 1
-done
-for c in "${CONNECTIONS[@]}"; do
-    wrk_run "GET /customers/{id}" "$c" "/customers/$customer_id" http_ceiling 1
-done
-for c in "${CONNECTIONS[@]}"; do
-    wrk_run "POST /donation_intents, 1 item" "$c" /donation_intents storage_normal_1 1 "$work/one.json"
-done
-for c in "${CONNECTIONS[@]}"; do
-    wrk_run "POST /donation_intents, 50 items" "$c" /donation_intents storage_full_50 50 "$work/fifty.json"
-done
-for c in "${CONNECTIONS[@]}"; do
-    flow_run "$c"
-done
+log "API on a fresh database"
+start_api "$work/fresh.db"
+fresh_ready_ms=$ready_ms
+fresh_scenarios "" "${CONNECTIONS[@]}"
+stop_server
+log "API on a fresh database, metrics off"
+start_api "$work/fresh-off.db" --metrics=false
+fresh_scenarios "$OFF" "${CONNECTIONS[@]}"
 stop_server
 
 log "seeding $INTENTS intents ($CUSTOMER_INTENTS for one customer)"
@@ -200,20 +219,29 @@ big_customer=$("$TARGET/examples/seed_intents" "$work/big.db" "$API_KEY" "$ADMIN
     "$INTENTS" "$CUSTOMER_INTENTS")
 seed_ms=$(($(now_ms) - seed_started))
 sync
+# big_scenarios SUFFIX CONNECTION_COUNTS...: reads over the seeded database.
+big_scenarios() {
+    local suffix=$1; shift
+    for c in "$@"; do
+        wrk_run "GET /donation_intents page 1 (${INTENTS} intents)$suffix" "$c" /donation_intents \
+            http_ceiling 1
+    done
+    for c in "$@"; do
+        wrk_run "GET /donation_intents page 1000 (${INTENTS} intents)$suffix" "$c" \
+            "/donation_intents?page=1000" http_ceiling 1
+    done
+    for c in "$@"; do
+        wrk_run "GET /customers/{id}/impact_metrics (${CUSTOMER_INTENTS} intents)$suffix" "$c" \
+            "/customers/$big_customer/impact_metrics" http_ceiling 1
+    done
+}
 start_api "$work/big.db"
 big_ready_ms=$ready_ms
 log "/healthz answered ${big_ready_ms} ms after start on the ${INTENTS}-intent database"
-for c in "${LATENCY_CONNECTIONS[@]}"; do
-    wrk_run "GET /donation_intents page 1 (${INTENTS} intents)" "$c" /donation_intents http_ceiling 1
-done
-for c in "${LATENCY_CONNECTIONS[@]}"; do
-    wrk_run "GET /donation_intents page 1000 (${INTENTS} intents)" "$c" "/donation_intents?page=1000" \
-        http_ceiling 1
-done
-for c in "${LATENCY_CONNECTIONS[@]}"; do
-    wrk_run "GET /customers/{id}/impact_metrics (${CUSTOMER_INTENTS} intents)" "$c" \
-        "/customers/$big_customer/impact_metrics" http_ceiling 1
-done
+big_scenarios "" "${LATENCY_CONNECTIONS[@]}"
+stop_server
+start_api "$work/big.db" --metrics=false
+big_scenarios "$OFF" "${CONNECTIONS[@]}"
 stop_server
 
 # ---------------------------------------------------------------------------------------------
@@ -257,11 +285,12 @@ report="$work/report.md"
     echo
     echo "| scenario | conns | req/s | p50 ms | p99 ms | errors | peak RSS MiB | ratio | db reads/req | jobs/commit |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-    awk -F'\t' '
+    awk -F'\t' -v off="$OFF" '
         BEGIN {
             base["storage_normal_1"] = ENVIRON["STORAGE_NORMAL_1"]
             base["storage_full_50"] = ENVIRON["STORAGE_FULL_50"]
         }
+        index($1, off) { next }
         {
             rate = $3 / $4
             if ($9 == "http_ceiling" && $1 ~ /^HTTP ceiling/) http[$2] = rate
@@ -273,6 +302,25 @@ report="$work/report.md"
             jpc = (a[3] > 0) ? sprintf("%.1f / %d", a[2] / a[3], a[4]) : "—"
             printf "| %s | %s | %.0f | %.2f | %.2f | %d | %.1f | %s | %s | %s |\n",
                 $1, $2, rate, $6 / 1000, $7 / 1000, $5, $8 / 1024, ratio, rpr, jpc
+        }' "$results"
+    echo
+    echo "### Metrics on vs off"
+    echo
+    echo "Each scenario again on a server started with \`--metrics=false\`, in the same run; the ratio"
+    echo "is throughput with metrics (the default) over throughput without (target ≥ 0.95×)."
+    echo
+    echo "| scenario | conns | req/s on | req/s off | on / off |"
+    echo "|---|---:|---:|---:|---:|"
+    awk -F'\t' -v off="$OFF" '
+        { rate[$1 SUBSEP $2] = $3 / $4 }
+        index($1, off) { name = substr($1, 1, index($1, off) - 1); offs[++n] = name SUBSEP $2 }
+        END {
+            for (i = 1; i <= n; i++) {
+                split(offs[i], k, SUBSEP)
+                on = rate[offs[i]]; o = rate[k[1] off SUBSEP k[2]]
+                if (on > 0 && o > 0)
+                    printf "| %s | %s | %.0f | %.0f | %.2f× |\n", k[1], k[2], on, o, on / o
+            }
         }' "$results"
     echo
     echo "Flows: req/s is flows/s (3 requests each). Fresh-database start to the first 200 of"
