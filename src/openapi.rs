@@ -264,7 +264,7 @@ fn query_parameter(name: &str) -> Value {
         ),
         "page" => (
             "page",
-            json!({"type": "integer", "minimum": 1, "maximum": 2147483647, "default": 1}),
+            json!({"type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX, "default": 1}),
         ),
         "sort_by_created" => (
             "sort_by",
@@ -291,8 +291,26 @@ fn query_parameter(name: &str) -> Value {
 fn path_parameters(path: &str) -> Vec<Value> {
     path.split('/')
         .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": path_schema(path, name)}))
         .collect()
+}
+
+/// What a path parameter can be: the ids of these resources are ULIDs and a campaign's identifier
+/// is a slug (anything else names nothing: 404). Other paths' parameters are plain strings.
+fn path_schema(path: &str, name: &str) -> Value {
+    const ULID_IDS: [&str; 4] = [
+        "/customers/",
+        "/vendors/",
+        "/donation_intents/",
+        "/sessions/",
+    ];
+    match name {
+        "id" if ULID_IDS.iter().any(|p| path.starts_with(p)) => crate::openapi_schemas::ulid(),
+        "identifier" if path.starts_with("/campaigns/") => {
+            crate::openapi_schemas::campaign_identifier()
+        }
+        _ => json!({"type": "string"}),
+    }
 }
 
 fn reference(name: &str) -> Value {

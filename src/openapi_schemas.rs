@@ -40,9 +40,33 @@ fn amount() -> Value {
     serde_json::from_str(AMOUNT).unwrap_or(Value::Null)
 }
 
+/// A ULID as `domain::parse_id` takes it: 26 Crockford base32 characters, either case, the first
+/// 0-7 (a ULID is 128 bits).
+pub const ULID_PATTERN: &str = "^[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$";
+
+/// A campaign identifier: every stored one is a slug of at most 100 characters (`domain::catalog`),
+/// so any other string names no campaign and is refused.
+pub const SLUG_PATTERN: &str = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$";
+
+pub fn ulid() -> Value {
+    json!({"type": "string", "pattern": ULID_PATTERN, "description": "A ULID"})
+}
+
+fn ulid_or_null() -> Value {
+    json!({"type": ["string", "null"], "pattern": ULID_PATTERN})
+}
+
+pub fn campaign_identifier() -> Value {
+    json!({"type": "string", "minLength": 1, "maxLength": 100, "pattern": SLUG_PATTERN,
+           "description": "The identifier of an active campaign", "examples": ["trees-for-the-future", "cleanhub"]})
+}
+
+/// Metadata as a request gives it (`validate::Input::metadata`); `null` clears it on update and is
+/// `{}` on create.
 fn metadata() -> Value {
-    json!({"type": "object", "maxProperties": 50, "additionalProperties": true,
-           "description": "Any JSON values; keys up to 40 characters; 8 KiB serialized"})
+    json!({"type": ["object", "null"], "maxProperties": 50, "propertyNames": {"maxLength": 40},
+           "additionalProperties": true,
+           "description": "Any JSON values; at most 50 keys (counted on the stored result: a key set to null is dropped on create and removes the key on update), keys up to 40 characters, nesting at most 32 levels, 8 KiB serialized"})
 }
 
 pub fn schemas() -> Value {
@@ -58,7 +82,10 @@ pub fn schemas() -> Value {
                     "code": {"type": "string"},
                     "message": {"type": "string"},
                     "correlation_id": {"type": "string"},
-                    "details": {"type": "object"}
+                    "details": {"type": "object", "properties": {"fields": {
+                        "type": "object", "description": "422 validation.failed: each field path and its messages",
+                        "additionalProperties": {"type": "array", "items": {"type": "string"}}
+                    }}}
                 }
             }}
         },
@@ -106,9 +133,10 @@ pub fn schemas() -> Value {
         "PartyInput": {
             "type": "object",
             "properties": {
-                "external_id": {"type": ["string", "null"], "maxLength": 255},
+                "external_id": {"type": ["string", "null"], "maxLength": 255,
+                                "description": "Unique within the organization; null clears it"},
                 "name": {"type": ["string", "null"], "maxLength": 255},
-                "metadata": {"oneOf": [metadata(), {"type": "null"}]}
+                "metadata": metadata()
             }
         },
         "PartyEnvelope": envelope("Party"),
@@ -143,7 +171,7 @@ pub fn schemas() -> Value {
         },
         "DonationIntentInput": {
             "type": "object", "required": ["amount", "campaign_identifier"],
-            "properties": {"amount": amount(), "campaign_identifier": {"type": "string", "examples": ["trees-for-the-future"]}},
+            "properties": {"amount": amount(), "campaign_identifier": campaign_identifier()},
             "examples": [{"amount": 1000, "campaign_identifier": "trees-for-the-future"}]
         },
         "DonationIntentBatch": {"oneOf": [
@@ -158,7 +186,7 @@ pub fn schemas() -> Value {
             "type": "object", "required": ["id", "cancelled"], "properties": {"id": {"type": "string"}, "cancelled": {"const": true}}}}},
         "Allocation": {
             "type": "object", "required": ["campaign_identifier", "amount"],
-            "properties": {"campaign_identifier": {"type": "string", "examples": ["cleanhub"]}, "amount": amount()}
+            "properties": {"campaign_identifier": campaign_identifier(), "amount": amount()}
         },
         "Session": {
             "type": "object",
@@ -189,41 +217,58 @@ pub fn schemas() -> Value {
         "SessionEnvelope": envelope("Session"),
         "SessionCreate": {
             "type": "object", "required": ["type"],
+            "description": "Interactive types (add_on, portion_of_sales_choice) take amount and available_campaigns; portion_of_sales takes allocations, its amount is their sum",
             "examples": [
                 {"type": "add_on", "amount": 500, "available_campaigns": ["trees-for-the-future", "cleanhub"]},
                 {"type": "portion_of_sales", "allocations": [{"campaign_identifier": "cleanhub", "amount": 300}]}
             ],
             "properties": {
-                "type": {"enum": ["add_on", "portion_of_sales_choice", "portion_of_sales"]},
+                "type": {"type": "string", "enum": ["add_on", "portion_of_sales_choice", "portion_of_sales"]},
                 "amount": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000000000},
-                "available_campaigns": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 10},
-                "allocations": {"type": "array", "items": r("Allocation"), "minItems": 1, "maxItems": 10},
-                "customer_id": nullable("string"), "vendor_id": nullable("string"),
-                "metadata": {"oneOf": [metadata(), {"type": "null"}]},
-                "expires_in": {"type": "integer", "minimum": 15, "maximum": 1440, "default": 1440},
-                "approximated": {"type": "boolean", "default": false}
-            }
+                "available_campaigns": {"type": ["array", "null"], "items": campaign_identifier(),
+                                        "minItems": 1, "maxItems": 10, "uniqueItems": true},
+                "allocations": {"type": ["array", "null"], "items": r("Allocation"), "minItems": 1, "maxItems": 10,
+                                "uniqueItems": true, "description": "Each campaign at most once"},
+                "customer_id": ulid_or_null(), "vendor_id": ulid_or_null(),
+                "metadata": metadata(),
+                "expires_in": {"type": ["integer", "null"], "minimum": 15, "maximum": 1440, "default": 1440,
+                               "description": "Minutes; null means the default"},
+                "approximated": {"type": ["boolean", "null"], "default": false}
+            },
+            "oneOf": [
+                {"title": "Interactive session", "required": ["type", "amount", "available_campaigns"], "properties": {
+                    "type": {"enum": ["add_on", "portion_of_sales_choice"]},
+                    "amount": {"type": "integer"}, "available_campaigns": {"type": "array"}, "allocations": {"type": "null"}}},
+                {"title": "portion_of_sales session", "required": ["type", "allocations"], "properties": {
+                    "type": {"const": "portion_of_sales"},
+                    "amount": {"type": "null"}, "available_campaigns": {"type": "null"}, "allocations": {"type": "array"}}}
+            ]
         },
         "SessionPatch": {
             "type": "object",
             "properties": {
-                "metadata": {"oneOf": [metadata(), {"type": "null"}]},
+                "metadata": metadata(),
                 "approximated": {"type": "boolean"},
-                "customer_id": nullable("string"), "vendor_id": nullable("string")
-            }
+                "customer_id": ulid_or_null(), "vendor_id": ulid_or_null()
+            },
+            "description": "customer_id and vendor_id change only while the session is active"
         },
         "AllocationsBody": {
             "type": "object", "required": ["allocations"],
-            "properties": {"allocations": {"type": "array", "items": r("Allocation"), "minItems": 1, "maxItems": 10}}
+            "properties": {"allocations": {"type": "array", "items": r("Allocation"), "minItems": 1, "maxItems": 10,
+                                           "uniqueItems": true, "description": "Each campaign at most once"}}
         },
         "ChooseCampaign": {
             "type": "object", "required": ["campaign_identifier"],
             "examples": [{"campaign_identifier": "trees-for-the-future"}, {"campaign_identifier": null}],
-            "properties": {"campaign_identifier": nullable("string")}
+            "properties": {"campaign_identifier": {
+                "type": ["string", "null"], "minLength": 1, "maxLength": 100, "pattern": SLUG_PATTERN,
+                "description": "One of the session's available_campaigns, or null to opt out"}}
         },
         "Process": {
             "type": "object",
-            "properties": {"extends_by": {"type": "integer", "minimum": 60, "maximum": 43200, "default": 10080}}
+            "properties": {"extends_by": {"type": ["integer", "null"], "minimum": 60, "maximum": 43200, "default": 10080,
+                                          "description": "Minutes; null means the default"}}
         },
         "Empty": {"type": "object"}
     })

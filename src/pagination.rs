@@ -82,8 +82,15 @@ impl DateRange {
         let mut range = DateRange::default();
         for (name, slot) in [("date_from", &mut range.from), ("date_to", &mut range.to)] {
             if let Some(raw) = query.get(name) {
+                // Exactly `YYYY-MM-DD`: chrono alone also takes a signed or 5-digit year and a
+                // 1-digit month (`02024-1-01`), which the documented `format: date` does not.
+                let shaped = raw.len() == 10
+                    && raw.bytes().enumerate().all(|(i, b)| match i {
+                        4 | 7 => b == b'-',
+                        _ => b.is_ascii_digit(),
+                    });
                 match NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-                    Ok(d) if raw.len() == 10 => *slot = Some(d),
+                    Ok(d) if shaped => *slot = Some(d),
                     _ => errors.add(name, "must be a date in YYYY-MM-DD format"),
                 }
             }
@@ -246,5 +253,16 @@ mod tests {
         assert_eq!(r.end_micros() - r.start_micros(), 86_400_000_000);
         DateRange::parse(&query(&[("date_from", "2024-13-01")]), &mut errors);
         assert_eq!(errors.0.len(), 1);
+        for odd in [
+            "02024-1-01",
+            "-001-01-01",
+            "+001-01-01",
+            "2024-02-30",
+            " 024-01-01",
+        ] {
+            let mut errors = FieldErrors::new();
+            DateRange::parse(&query(&[("date_to", odd)]), &mut errors);
+            assert_eq!(errors.0.len(), 1, "{odd} is not YYYY-MM-DD");
+        }
     }
 }

@@ -25,7 +25,12 @@ pub fn new_id(now_micros: i64) -> String {
 }
 
 /// Parses a path id; anything that is not a ULID names no object (404 at the call site).
+/// 26 base32 characters hold 130 bits and a ULID 128, so the first character is 0-7: the ULID spec
+/// rejects larger values, and the crate would drop their high bits (`8ZZ...` would alias `0ZZ...`).
 pub fn parse_id(raw: &str) -> Option<String> {
+    if !matches!(raw.as_bytes().first(), Some(b'0'..=b'7')) {
+        return None;
+    }
     ulid::Ulid::from_string(raw).ok().map(|u| u.to_string())
 }
 
@@ -42,5 +47,8 @@ mod tests {
         assert_eq!(parse_id(&a), Some(a.clone()));
         assert_eq!(parse_id(&a.to_lowercase()), Some(a));
         assert_eq!(parse_id("not-a-ulid"), None);
+        assert!(parse_id("7ZZZZZZZZZZZZZZZZZZZZZZZZZ").is_some());
+        assert_eq!(parse_id("8ZZZZZZZZZZZZZZZZZZZZZZZZZ"), None);
+        assert_eq!(parse_id("zZZZZZZZZZZZZZZZZZZZZZZZZZ"), None);
     }
 }

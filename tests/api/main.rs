@@ -2,6 +2,7 @@
 
 mod admin;
 mod contract;
+mod contract_bounds;
 mod directory;
 mod durability;
 mod foundation;
