@@ -52,6 +52,12 @@ pub fn ulid() -> Value {
     json!({"type": "string", "pattern": ULID_PATTERN, "description": "A ULID"})
 }
 
+/// Response-side: a campaign identifier as stored (a slug), and ids as generated (ULIDs). The same
+/// patterns as the request fields, so tools can tell which values fit where.
+fn slug() -> Value {
+    json!({"type": "string", "maxLength": 100, "pattern": SLUG_PATTERN})
+}
+
 fn ulid_or_null() -> Value {
     json!({"type": ["string", "null"], "pattern": ULID_PATTERN})
 }
@@ -113,7 +119,7 @@ pub fn schemas() -> Value {
             "type": "object",
             "required": ["id", "identifier", "name", "description", "image_url", "active", "impact_metrics", "created_at", "updated_at"],
             "properties": {
-                "id": {"type": "string"}, "identifier": {"type": "string"}, "name": {"type": "string"},
+                "id": {"type": "string"}, "identifier": slug(), "name": {"type": "string"},
                 "description": nullable("string"), "image_url": nullable("string"), "active": {"type": "boolean"},
                 "impact_metrics": {"type": "array", "items": r("ImpactMetric"), "minItems": 1, "maxItems": 5},
                 "impact": {"type": "array", "items": r("Impact"), "description": "On a session: the impact of its amount"},
@@ -126,7 +132,7 @@ pub fn schemas() -> Value {
             "type": "object",
             "required": ["id", "external_id", "name", "metadata", "created_at", "updated_at"],
             "properties": {
-                "id": {"type": "string"}, "external_id": nullable("string"), "name": nullable("string"),
+                "id": ulid(), "external_id": nullable("string"), "name": nullable("string"),
                 "metadata": {"type": "object"}, "created_at": timestamp, "updated_at": timestamp
             }
         },
@@ -142,18 +148,18 @@ pub fn schemas() -> Value {
         "PartyEnvelope": envelope("Party"),
         "PartyPage": page_of("Party"),
         "Deleted": {"type": "object", "required": ["data"], "properties": {"data": {
-            "type": "object", "required": ["id", "deleted"], "properties": {"id": {"type": "string"}, "deleted": {"const": true}}}}},
+            "type": "object", "required": ["id", "deleted"], "properties": {"id": ulid(), "deleted": {"const": true}}}}},
         "ImpactTotals": {
             "type": "object",
             "required": ["date_from", "date_to", "donation_count", "total_amount", "impact_metrics", "by_campaign"],
             "properties": {
-                "customer_id": {"type": "string"}, "vendor_id": {"type": "string"},
+                "customer_id": ulid(), "vendor_id": ulid(),
                 "date_from": nullable("string"), "date_to": nullable("string"),
                 "donation_count": {"type": "integer", "minimum": 0}, "total_amount": {"type": "integer", "minimum": 0},
                 "impact_metrics": {"type": "array", "items": r("Impact")},
                 "by_campaign": {"type": "array", "items": {
                     "type": "object", "required": ["campaign_identifier", "donation_count", "total_amount"],
-                    "properties": {"campaign_identifier": {"type": "string"}, "donation_count": {"type": "integer"}, "total_amount": {"type": "integer"}}
+                    "properties": {"campaign_identifier": slug(), "donation_count": {"type": "integer"}, "total_amount": {"type": "integer"}}
                 }}
             }
         },
@@ -162,10 +168,10 @@ pub fn schemas() -> Value {
             "type": "object",
             "required": ["id", "amount", "campaign_identifier", "campaign", "customer_id", "vendor_id", "session_id", "impact", "created_at"],
             "properties": {
-                "id": {"type": "string"}, "amount": amount(), "campaign_identifier": {"type": "string"},
+                "id": ulid(), "amount": amount(), "campaign_identifier": slug(),
                 "campaign": {"type": "object", "required": ["identifier", "name"],
-                             "properties": {"identifier": {"type": "string"}, "name": {"type": "string"}}},
-                "customer_id": nullable("string"), "vendor_id": nullable("string"), "session_id": nullable("string"),
+                             "properties": {"identifier": slug(), "name": {"type": "string"}}},
+                "customer_id": ulid_or_null(), "vendor_id": ulid_or_null(), "session_id": ulid_or_null(),
                 "impact": {"type": "array", "items": r("Impact")}, "created_at": timestamp
             }
         },
@@ -183,7 +189,7 @@ pub fn schemas() -> Value {
         "DonationIntentEnvelope": envelope("DonationIntent"),
         "DonationIntentPage": page_of("DonationIntent"),
         "Cancelled": {"type": "object", "required": ["data"], "properties": {"data": {
-            "type": "object", "required": ["id", "cancelled"], "properties": {"id": {"type": "string"}, "cancelled": {"const": true}}}}},
+            "type": "object", "required": ["id", "cancelled"], "properties": {"id": ulid(), "cancelled": {"const": true}}}}},
         "Allocation": {
             "type": "object", "required": ["campaign_identifier", "amount"],
             "properties": {"campaign_identifier": campaign_identifier(), "amount": amount()}
@@ -194,20 +200,20 @@ pub fn schemas() -> Value {
                          "allocations", "customer_id", "vendor_id", "metadata", "approximated", "session_secret",
                          "campaigns", "donation_intents", "expires_at", "processed_at", "confirmed_at", "created_at", "updated_at"],
             "properties": {
-                "id": {"type": "string"},
+                "id": ulid(),
                 "type": {"enum": ["add_on", "portion_of_sales_choice", "portion_of_sales"]},
                 "status": {"enum": ["active", "processing", "confirmed", "expired"]},
                 "amount": {"type": "integer", "minimum": 1},
-                "available_campaigns": {"type": "array", "items": {"type": "string"}},
-                "selected_campaign": nullable("string"),
+                "available_campaigns": {"type": "array", "items": slug()},
+                "selected_campaign": {"type": ["string", "null"], "maxLength": 100, "pattern": SLUG_PATTERN},
                 "opted_out": {"type": "boolean"},
                 "allocations": {"type": "array", "items": r("Allocation")},
-                "customer_id": nullable("string"), "vendor_id": nullable("string"),
+                "customer_id": ulid_or_null(), "vendor_id": ulid_or_null(),
                 "metadata": {"type": "object"}, "approximated": {"type": "boolean"},
                 "session_secret": {"type": ["string", "null"], "minLength": 64, "maxLength": 64},
                 "campaigns": {"type": "array", "items": {
                     "type": "object", "required": ["identifier", "name"],
-                    "properties": {"identifier": {"type": "string"}, "name": {"type": "string"}}
+                    "properties": {"identifier": slug(), "name": {"type": "string"}}
                 }},
                 "donation_intents": {"type": "array", "items": r("DonationIntent")},
                 "expires_at": timestamp, "processed_at": nullable("string"), "confirmed_at": nullable("string"),
