@@ -82,22 +82,20 @@ impl<'a> Input<'a> {
         }
     }
 
-    /// An integer within `min..=max`.
+    /// An integer within `min..=max`. A JSON number is an integer when it has no fractional part,
+    /// however it is written (`1000`, `1000.0`, `1e3`), as JSON Schema's `integer` in the OpenAPI
+    /// document reads it; `10.5` is not.
     pub fn integer(&mut self, field: &str, min: i64, max: i64) -> Patch<i64> {
         match self.map.get(field) {
             None => Patch::Absent,
             Some(Value::Null) => Patch::Null,
-            Some(Value::Number(n)) => match n.as_i64() {
-                Some(v) if (min..=max).contains(&v) => Patch::Set(v),
-                Some(_) => {
+            Some(Value::Number(n)) => match whole_number(n) {
+                Ok(v) if (min..=max).contains(&v) => Patch::Set(v),
+                Ok(_) | Err(Whole::OutOfRange) => {
                     self.error(field, format!("must be between {min} and {max}"));
                     Patch::Absent
                 }
-                None if n.is_u64() => {
-                    self.error(field, format!("must be between {min} and {max}"));
-                    Patch::Absent
-                }
-                None => {
+                Err(Whole::Fraction) => {
                     self.error(field, "must be an integer");
                     Patch::Absent
                 }
@@ -235,6 +233,33 @@ impl<'a> Input<'a> {
     }
 }
 
+/// Why a JSON number is not an `i64`.
+enum Whole {
+    /// A whole number beyond the `i64` range.
+    OutOfRange,
+    /// Not a whole number.
+    Fraction,
+}
+
+/// The value of a JSON number without a fractional part. A float past 2^53 may not be the exact
+/// number written, but every integer field's range ends far below that, so it is refused either way.
+fn whole_number(n: &serde_json::Number) -> Result<i64, Whole> {
+    if let Some(v) = n.as_i64() {
+        return Ok(v);
+    }
+    if n.is_u64() {
+        return Err(Whole::OutOfRange);
+    }
+    match n.as_f64() {
+        // From -2^63 up to 2^63 excluded: the floats that convert to an i64 without saturating.
+        Some(f) if f.fract() == 0.0 && (i64::MIN as f64..-(i64::MIN as f64)).contains(&f) => {
+            Ok(f as i64)
+        }
+        Some(f) if f.is_finite() && f.fract() == 0.0 => Err(Whole::OutOfRange),
+        _ => Err(Whole::Fraction),
+    }
+}
+
 /// Nesting depth of a JSON value: a scalar is 0, `{}` is 1, `{"a": {}}` is 2.
 pub fn depth(value: &Value) -> usize {
     match value {
@@ -286,10 +311,31 @@ mod tests {
         let mut input = Input::new(&body);
         assert_eq!(input.amount("a"), Patch::Absent);
         assert_eq!(input.amount("b"), Patch::Absent);
-        assert_eq!(input.amount("c"), Patch::Absent);
+        assert_eq!(input.amount("c"), Patch::Set(1));
         assert_eq!(input.amount("d"), Patch::Set(1));
         assert_eq!(input.amount("e"), Patch::Absent);
-        assert_eq!(input.errors.0.len(), 4);
+        assert_eq!(input.errors.0.len(), 3);
+
+        // Written with a fraction or an exponent, a whole number is that integer; 10.5 is not one.
+        let body: Map<String, Value> = serde_json::from_str(
+            r#"{"f": 1e3, "g": 1000000000.0, "h": 10.5, "i": 1e300, "j": -0.0, "k": 1.5e2}"#,
+        )
+        .unwrap_or_default();
+        let mut input = Input::new(&body);
+        assert_eq!(input.amount("f"), Patch::Set(1000));
+        assert_eq!(input.amount("g"), Patch::Set(1_000_000_000));
+        assert_eq!(input.amount("h"), Patch::Absent);
+        assert_eq!(input.amount("i"), Patch::Absent);
+        assert_eq!(input.integer("j", 0, 1), Patch::Set(0));
+        assert_eq!(input.amount("k"), Patch::Set(150));
+        assert_eq!(
+            input.errors.0.get("h").map(Vec::as_slice),
+            Some(&["must be an integer".to_string()][..])
+        );
+        assert_eq!(
+            input.errors.0.get("i").map(Vec::as_slice),
+            Some(&["must be between 1 and 1000000000".to_string()][..])
+        );
     }
 
     #[test]

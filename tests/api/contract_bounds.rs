@@ -570,3 +570,48 @@ async fn null_is_accepted_exactly_where_documented() {
     })
     .await;
 }
+
+/// The document's `integer` is JSON Schema's: a number without a fractional part, however written.
+#[actix_web::test]
+async fn integers_are_whole_numbers_however_written() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let amount = schema(
+        &doc,
+        "/components/schemas/DonationIntentInput/properties/amount",
+    );
+    assert_eq!(amount["type"], "integer");
+    let max = number(amount, "maximum");
+    let body = format!(
+        r#"[{{"amount": {max}.0, "campaign_identifier": "cleanhub"}},
+            {{"amount": 1e3, "campaign_identifier": "cleanhub"}}]"#
+    );
+    let resp = app
+        .req(Method::POST, "/donation_intents")
+        .body(body)
+        .send()
+        .await
+        .expect("request");
+    let created = json_ok(resp, 201).await;
+    let amounts: Vec<i64> = created["data"]
+        .as_array()
+        .expect("intents")
+        .iter()
+        .filter_map(|i| i["amount"].as_i64())
+        .collect();
+    assert_eq!(amounts, vec![i64::try_from(max).expect("i64"), 1000]);
+    for (written, field) in [
+        (format!("{}.0", max + 1), "0.amount"),
+        ("10.5".to_string(), "0.amount"),
+    ] {
+        let body = format!(r#"[{{"amount": {written}, "campaign_identifier": "cleanhub"}}]"#);
+        let resp = app
+            .req(Method::POST, "/donation_intents")
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        let body = assert_error(resp, 422, "validation.failed").await;
+        assert_eq!(fields(&body), vec![field.to_string()], "{written}");
+    }
+}

@@ -180,7 +180,7 @@ async fn hostile_input_gets_a_4xx_envelope_and_the_server_keeps_serving() {
         (Method::POST, "/donation_intents".into(), br#"[{"amount": 1e300, "campaign_identifier": "cleanhub"}]"#.to_vec(), 422),
         (Method::POST, "/donation_intents".into(), br#"[{"amount": -5, "campaign_identifier": "cleanhub"}]"#.to_vec(), 422),
         (Method::POST, "/donation_intents".into(), br#"[{"amount": 99999999999999999999999, "campaign_identifier": "cleanhub"}]"#.to_vec(), 422),
-        (Method::POST, "/donation_intents".into(), br#"[{"amount": 10.0, "campaign_identifier": "cleanhub"}]"#.to_vec(), 422),
+        (Method::POST, "/donation_intents".into(), br#"[{"amount": 10.25, "campaign_identifier": "cleanhub"}]"#.to_vec(), 422),
         (Method::POST, "/donation_intents".into(), br#"[{"amount": 100, "campaign_identifier": 7}]"#.to_vec(), 422),
         (Method::POST, "/donation_intents".into(), br#""just a string""#.to_vec(), 400),
         (Method::POST, "/donation_intents".into(), br#"{"intents": {"amount": 1}}"#.to_vec(), 422),
