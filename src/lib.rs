@@ -25,3 +25,4 @@ pub mod state;
 pub mod store;
 pub mod sweeper;
 pub mod validate;
+pub mod widget;

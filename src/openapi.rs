@@ -11,6 +11,8 @@ pub enum Auth {
     None,
     ApiKey,
     KeyOrSecret,
+    /// A session secret where the session has one (the widget's data route).
+    Secret,
 }
 
 /// What the document says of one operation.
@@ -214,7 +216,7 @@ pub fn operation(method: &str, path: &str) -> Option<Operation> {
             200,
             "SessionEnvelope",
         ),
-        _ => return Option::None,
+        _ => return crate::widget::operation(method, path),
     };
     Some(o)
 }
@@ -331,6 +333,13 @@ pub fn document(endpoints: &[Endpoint]) -> Value {
             Auth::None => json!([]),
             Auth::ApiKey => json!([{"apiKey": []}]),
             Auth::KeyOrSecret => json!([{"apiKey": []}, {"sessionSecret": []}]),
+            Auth::Secret => json!([{"sessionSecret": []}, {}]),
+        };
+        // A response named by a media type (`text/html`) is that text, not a JSON schema.
+        let content = if o.response.starts_with("text/") {
+            json!({ o.response: {"schema": {"type": "string"}} })
+        } else {
+            json!({"application/json": {"schema": reference(o.response)}})
         };
         let mut operation = json!({
             "operationId": format!("{}{}", method.to_lowercase(), e.path.replace(['/', '{', '}', '.'], "_")),
@@ -340,7 +349,7 @@ pub fn document(endpoints: &[Endpoint]) -> Value {
             "responses": {
                 o.status.to_string(): {
                     "description": "Success",
-                    "content": {"application/json": {"schema": reference(o.response)}}
+                    "content": content
                 },
                 "default": {
                     "description": "An error, in the ImpactAPI error envelope",
@@ -372,7 +381,15 @@ pub fn document(endpoints: &[Endpoint]) -> Value {
                 "apiKey": {"type": "http", "scheme": "bearer", "description": "An organization's API key"},
                 "sessionSecret": {"type": "apiKey", "in": "header", "name": "X-Session-Secret", "description": "A session's secret (browser-side use)"}
             },
-            "schemas": crate::openapi_schemas::schemas()
+            "schemas": with_widget(crate::openapi_schemas::schemas())
         }
     })
+}
+
+/// The API's component schemas and the widget's.
+fn with_widget(mut schemas: Value) -> Value {
+    if let Some(map) = schemas.as_object_mut() {
+        map.extend(crate::widget::schemas());
+    }
+    schemas
 }

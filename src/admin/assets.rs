@@ -12,6 +12,10 @@ struct Static;
 const ADMIN_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
     connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+/// The demo also frames this server's `/widget` for its customer step.
+const DEMO_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+    connect-src 'self'; font-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 /// The content type of an embedded file; text types say they are UTF-8, so a script's non-ASCII
 /// text (emoji, currency signs) never depends on the page's encoding.
 fn content_type(mimetype: &str) -> String {
@@ -29,7 +33,7 @@ fn content_type(mimetype: &str) -> String {
 /// Serves one embedded file: its content type, an ETag, and `no-cache` (always revalidated, a 304
 /// when unchanged). File names carry no version, so a day of caching would pair a new page with
 /// the previous release's script after an upgrade.
-fn serve(req: &HttpRequest, path: &str) -> HttpResponse {
+pub(crate) fn serve(req: &HttpRequest, path: &str) -> HttpResponse {
     let Some(file) = Static::get(path) else {
         return HttpResponse::from_error(crate::error::ApiError::RouteNotFound);
     };
@@ -60,10 +64,20 @@ fn serve(req: &HttpRequest, path: &str) -> HttpResponse {
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::CACHE_CONTROL, "no-cache"));
     if is_page {
-        response.insert_header((header::CONTENT_SECURITY_POLICY, ADMIN_CSP));
+        let csp = if path.starts_with("demo/") {
+            DEMO_CSP
+        } else {
+            ADMIN_CSP
+        };
+        response.insert_header((header::CONTENT_SECURITY_POLICY, csp));
         response.insert_header((header::REFERRER_POLICY, "no-referrer"));
     }
     response.body(file.data.into_owned())
+}
+
+/// The bytes of an embedded file (for tests that check what ships).
+pub fn embedded(path: &str) -> Option<Vec<u8>> {
+    Static::get(path).map(|f| f.data.into_owned())
 }
 
 async fn admin_index(req: HttpRequest) -> HttpResponse {

@@ -46,6 +46,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         directory::endpoints(),
         intents::endpoints(),
         sessions::endpoints(),
+        crate::widget::endpoints(),
     ]
     .into_iter()
     .flatten()
