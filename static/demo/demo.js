@@ -1,6 +1,6 @@
 // impactapi demo checkout: the merchant side through /demo/api (Sandbox, no credential), the
-// customer side through the public session endpoints with the session secret. Every call and its
-// response is shown in the log. DOM built with textContent only (the page's CSP allows no inline code).
+// customer side in the checkout widget embedded with /widget/sdk.js and the session secret. Every
+// call and its response, and the widget's messages, are shown in the log. DOM built with textContent only (the page's CSP allows no inline code).
 'use strict';
 
 (() => {
@@ -27,6 +27,8 @@
 
   /** The checkout in progress. */
   let session = null; // { id, secret, amount }
+  /** The embedded widget of the checkout in progress. */
+  let widget = null;
 
   /** Shows one call in the log, newest first, with the latest one open. */
   function log(method, path, requestBody, status, responseBody) {
@@ -42,7 +44,18 @@
           h('span', { class: 'method', text: method }),
           h('code', { text: path }),
           h('span', { class: ok ? 'status-ok' : 'status-bad', text: status || 'no answer' })),
-        h('pre', { text }))));
+        h('pre', { text, tabindex: 0 }))));
+  }
+
+  /** Shows one message from the widget in the log. */
+  function logMessage(type, payload) {
+    $$('#log details').forEach((d) => { d.open = false; });
+    $('#log').prepend(h('li', { 'data-testid': 'log-entry', 'data-message': type },
+      h('details', { open: true },
+        h('summary', {},
+          h('span', { class: 'method', text: 'WIDGET' }),
+          h('code', { text: type })),
+        h('pre', { text: `payload: ${JSON.stringify(payload, null, 2)}`, tabindex: 0 }))));
   }
 
   class CallError extends Error {}
@@ -73,7 +86,6 @@
     return json.data;
   }
 
-  const secretHeaders = () => ({ 'X-Session-Secret': session.secret });
 
   function showError(e) {
     const el = $('#error');
@@ -129,42 +141,37 @@
     });
   }
 
+  /** The customer step: the widget, embedded through the SDK as any checkout would. */
   async function showCards() {
-    const s = await call('GET', `/sessions/${session.id}`, undefined, secretHeaders());
-    $('#choose-amount').textContent = money(s.amount);
-    $('#cards').replaceChildren(...s.campaigns.map((c) => h('div', {
-      class: `card${s.selected_campaign === c.identifier ? ' chosen' : ''}`, 'data-testid': 'campaign-card', 'data-identifier': c.identifier,
-    },
-    h('div', { class: 'emoji', text: (c.impact[0] && c.impact[0].emoji) || '💚' }),
-    h('h3', { text: c.name }),
-    c.impact.map((m) => h('div', { class: 'impact', 'data-testid': 'impact-label', text: m.label })),
-    h('div', { class: 'muted', text: c.description || '' }),
-    h('button', {
-      type: 'button', 'data-testid': 'choose', 'data-identifier': c.identifier, text: `Donate ${money(s.amount)} here`,
-      onclick: (ev) => choose(ev.currentTarget, c.identifier),
-    }))));
+    const { createWidget } = await import('/widget/sdk.js');
+    $('#choose-amount').textContent = money(session.amount);
     $('#step-choose').hidden = false;
+    widget = createWidget({ sessionId: session.id, secret: session.secret, styleMode: 'light' });
+    widget.on('ready', (payload) => logMessage('ready', payload));
+    widget.on('error', (payload) => logMessage('error', payload));
+    widget.on('allocations-updated', (payload) => {
+      logMessage('allocations-updated', payload);
+      showChoice();
+    });
+    await widget.mount('#widget');
   }
 
-  async function choose(button, identifier) {
-    await act(button, async () => {
-      const s = await call('POST', `/sessions/${session.id}/choose_campaign`, { campaign_identifier: identifier }, secretHeaders());
-      $$('#cards .card').forEach((card) => card.classList.toggle('chosen', card.dataset.identifier === s.selected_campaign));
-      $$('#cards button, #opt-out').forEach((b) => { b.disabled = false; });
-      const chosen = s.campaigns.find((c) => c.identifier === s.selected_campaign);
-      $('#choice').textContent = s.opted_out
-        ? 'The customer opted out: no donation will be made.'
-        : `Chosen: ${chosen ? chosen.name : s.selected_campaign} (${chosen ? chosen.impact.map((m) => m.label).join(', ') : ''})`;
-      $('#step-pay').hidden = false;
-    });
+  function showChoice() {
+    const s = widget.getSessionData();
+    const chosen = s.campaigns.find((c) => c.slug === s.selectedCampaign);
+    const impact = s.impact.filter((i) => i.campaignIdentifier === s.selectedCampaign).map((i) => i.impactText);
+    $('#choice').textContent = s.optedOut || !chosen
+      ? 'The customer opted out: no donation will be made.'
+      : `Chosen: ${chosen.organizationName} (${impact.join(', ')})`;
+    $('#step-pay').hidden = false;
   }
 
   async function process() {
     await act($('#process'), async () => {
       const s = await call('POST', `/demo/api/sessions/${session.id}/process`, {}, { 'X-Session-Secret': session.secret });
       setStatus(s.status);
-      // A processing session no longer takes the customer's changes.
-      $$('#cards button, #opt-out').forEach((b) => { b.disabled = true; });
+      // A processing session no longer takes the customer's changes: the widget shows it so.
+      await widget.refresh();
       $('#confirm').disabled = false;
     });
   }
@@ -173,6 +180,7 @@
     await act($('#confirm'), async () => {
       const s = await call('POST', `/demo/api/sessions/${session.id}/confirm`, {}, { 'X-Session-Secret': session.secret });
       setStatus(s.status);
+      await widget.refresh();
       const intents = s.donation_intents;
       $('#done-summary').textContent = intents.length
         ? `Confirmed: ${intents.length} donation intent${intents.length === 1 ? '' : 's'} created for ${money(intents.reduce((n, i) => n + i.amount, 0))}.`
@@ -193,9 +201,10 @@
 
   function restart() {
     session = null;
+    if (widget) widget.destroy();
+    widget = null;
     for (const id of ['#step-choose', '#step-pay', '#step-done', '#error']) $(id).hidden = true;
     $$('#cart-form input, #cart-form button').forEach((el) => { el.disabled = false; });
-    $('#cards').replaceChildren();
     $('#result').replaceChildren();
     $('#choice').textContent = '';
     $('#confirm').disabled = true;
@@ -207,7 +216,6 @@
   function init() {
     $('#cart-form').addEventListener('submit', createSession);
     $$('.chip').forEach((b) => b.addEventListener('click', () => { $('#amount').value = b.dataset.amount; }));
-    $('#opt-out').addEventListener('click', (ev) => choose(ev.currentTarget, null));
     $('#process').addEventListener('click', process);
     $('#confirm').addEventListener('click', confirm);
     $('#restart').addEventListener('click', restart);

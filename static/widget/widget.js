@@ -40,7 +40,7 @@ function h(tag, attrs = {}, ...children) {
     else if (name.startsWith('on')) el.addEventListener(name.slice(2), value);
     else el.setAttribute(name, value === true ? '' : value);
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -58,8 +58,14 @@ function reportHeight() {
 }
 new ResizeObserver(reportHeight).observe(root);
 
+/** Replaces the content; the control that had focus (a campaign's radio, the opt-out button)
+ * keeps it in the new content, so a keyboard user stays where they were. */
 function show(...nodes) {
+  const active = document.activeElement;
+  const key = active && root.contains(active) ? (active.name === 'campaign' ? `input[value="${CSS.escape(active.value)}"]` : active.dataset.testid && `[data-testid="${active.dataset.testid}"]`) : null;
   root.replaceChildren(...nodes);
+  const again = key && root.querySelector(key);
+  if (again && !again.disabled) again.focus();
   root.setAttribute('aria-busy', 'false');
   reportHeight();
 }

@@ -331,16 +331,18 @@ scenario('the demo checkout runs end to end and its intent shows in the admin co
   await shot('demo-start');
 
   await byTestId('create-session').click();
-  const cleanhub = page.locator('[data-testid=campaign-card][data-identifier="cleanhub"]');
+  // The customer step is the widget, embedded through /widget/sdk.js.
+  const widget = page.frameLocator('[data-testid=widget] iframe');
+  const cleanhub = widget.locator('[data-testid=campaign-card][data-slug="cleanhub"]');
   await cleanhub.waitFor();
-  assert.equal(await text(cleanhub.getByTestId('impact-label')), '12.5 kg of plastic collected');
-  const trees = page.locator('[data-testid=campaign-card][data-identifier="trees-for-the-future"]');
-  assert.equal(await text(trees.getByTestId('impact-label')), '50 trees planted');
+  assert.equal(await text(cleanhub.getByTestId('impact-text')), '12.5 kg of plastic collected');
+  const trees = widget.locator('[data-testid=campaign-card][data-slug="trees-for-the-future"]');
+  assert.equal(await text(trees.getByTestId('impact-text')), '50 trees planted');
   await shot('demo-campaign-cards');
 
-  await cleanhub.getByTestId('choose').click();
-  await page.locator('[data-testid=campaign-card][data-identifier="cleanhub"].chosen').waitFor();
-  assert.match(await text(byTestId('choice')), /CleanHub/);
+  await cleanhub.click();
+  await widget.locator('[data-testid=campaign-card][data-slug="cleanhub"] input:checked').waitFor({ state: 'attached' });
+  await byTestId('choice').getByText(/CleanHub/).waitFor();
   await byTestId('process').click();
   await byTestId('status').getByText('processing').waitFor();
   await byTestId('confirm').click();
@@ -348,7 +350,7 @@ scenario('the demo checkout runs end to end and its intent shows in the admin co
   assert.match(await text(byTestId('done-summary')), /1 donation intent created for \$12\.50/);
   const intentId = await text(byTestId('intent-id'));
   assert.match(intentId, /^[0-9A-HJKMNP-TV-Z]{26}$/);
-  // campaigns, create, read with the secret, choose, process, confirm
+  // campaigns, create, the widget's ready and allocations-updated, process, confirm
   assert.equal(await page.locator('[data-testid=log-entry]').count(), 6);
   await shot('demo-confirmed');
 
