@@ -211,8 +211,8 @@ fn progressive(verb: &str) -> String {
     let (head, tail) = split_phrase(verb);
     let chars: Vec<char> = head.chars().collect();
     let n = chars.len();
-    let form = if head.ends_with("ie") {
-        format!("{}ying", &head[..head.len() - 2])
+    let form = if let Some(stem) = head.strip_suffix("ie") {
+        format!("{stem}ying")
     } else if head.ends_with('e') && !head.ends_with("ee") && !head.ends_with("ye") && n > 2 {
         format!("{}ing", &head[..head.len() - 1])
     } else if n >= 3

@@ -13,3 +13,4 @@ mod operations;
 mod process;
 mod session_rules;
 mod sessions;
+mod widget;
