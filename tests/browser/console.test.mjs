@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -106,8 +106,9 @@ process.on('exit', () => {
 });
 
 before(async () => {
-  await rm(SHOTS, { recursive: true, force: true });
+  // Only this file's screenshots: other test files keep theirs in subfolders.
   await mkdir(SHOTS, { recursive: true });
+  for (const f of await readdir(SHOTS)) if (f.endsWith('.png')) await rm(path.join(SHOTS, f));
   tmp = await mkdtemp(path.join(tmpdir(), 'impactapi-browser-'));
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;

@@ -150,9 +150,15 @@ async function assertAccessible(where, frame = widgetFrame()) {
 async function assertAccessibleInEveryMode(where) {
   const frame = widgetFrame();
   const original = await frame.evaluate(() => document.documentElement.dataset.style);
-  for (const mode of STYLE_MODES) {
-    await frame.evaluate((m) => { document.documentElement.dataset.style = m; }, mode);
-    await assertAccessible(`${where} (${mode})`, frame);
+  // Without transitions, so that axe reads each mode's colours rather than a blend on the way.
+  await page.emulateMedia({ reducedMotion: 'reduce' });
+  try {
+    for (const mode of STYLE_MODES) {
+      await frame.evaluate((m) => { document.documentElement.dataset.style = m; }, mode);
+      await assertAccessible(`${where} (${mode})`, frame);
+    }
+  } finally {
+    await page.emulateMedia({ reducedMotion: null });
   }
   await frame.evaluate((m) => { document.documentElement.dataset.style = m; }, original);
 }
@@ -625,6 +631,13 @@ scenario('320 px wide: no horizontal scrolling in the widget or the host', async
   assert.ok(hostWidths.scroll <= hostWidths.client, JSON.stringify(hostWidths));
   await assertAccessibleInEveryMode('/widget at 320 px');
   await shot('width-320');
+  // Motion only for those who did not ask for less.
+  const transition = () => frame.evaluate(() => getComputedStyle(document.querySelector('.card')).transitionDuration);
+  await page.emulateMedia({ reducedMotion: 'no-preference' });
+  assert.notEqual(await transition(), '0s');
+  await page.emulateMedia({ reducedMotion: 'reduce' });
+  assert.equal(await transition(), '0s');
+  await page.emulateMedia({ reducedMotion: null });
   await page.setViewportSize({ width: 1280, height: 900 });
 });
 
