@@ -388,6 +388,19 @@ scenario('expired by moving the clock: the page shows it and posts SESSION_EXPIR
   await widgetFrame().getByTestId('expired').waitFor();
   await assertAccessible('/widget expired (gradient)');
   await assertEnvelopes(s.id);
+
+  // Open with two seconds left by the server's (moved) clock: the page itself notices the end.
+  const soon = await addOn({ expires_in: 15 });
+  await api('POST', '/admin/api/clock/advance', { token: ADMIN_TOKEN, body: { seconds: 15 * 60 - 2 } });
+  await openRaw(soon.id);
+  await page.evaluate((secret) => window.send({ type: 'init', secret }), soon.session_secret);
+  assert.equal((await message('session-updated')).data.payload.status, 'active');
+  await widgetFrame().getByTestId('campaign-card').first().waitFor();
+  const ended = await message('error');
+  assert.equal(ended.data.payload.code, 'SESSION_EXPIRED');
+  assert.equal((await message('session-updated', 1)).data.payload.status, 'expired');
+  await widgetFrame().getByTestId('expired').waitFor();
+  await assertEnvelopes(soon.id);
 });
 
 scenario('portion_of_sales: read-only allocations with any non-empty secret', async () => {
