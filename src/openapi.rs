@@ -285,6 +285,23 @@ fn query_parameter(name: &str) -> Value {
             name,
             json!({"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}),
         ),
+        // The widget's (SPEC 10).
+        "amount" => (
+            "amount",
+            json!({"type": "integer", "minimum": 1, "maximum": 1_000_000_000}),
+        ),
+        "identifiers" => (
+            "identifiers",
+            json!({"type": "string", "description": "Comma-separated campaign identifiers (1-10)"}),
+        ),
+        "styleMode" => (
+            "styleMode",
+            json!({"type": "string", "enum": ["gradient", "solid", "light", "dark"], "default": "light"}),
+        ),
+        "previewMode" => (
+            "previewMode",
+            json!({"type": "string", "enum": ["true", "false"]}),
+        ),
         _ => (name, json!({"type": "string"})),
     };
     json!({"name": param, "in": "query", "required": false, "schema": schema})
