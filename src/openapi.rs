@@ -216,7 +216,7 @@ pub fn operation(method: &str, path: &str) -> Option<Operation> {
             200,
             "SessionEnvelope",
         ),
-        _ => return crate::widget::operation(method, path),
+        _ => return crate::widget::openapi::operation(method, path),
     };
     Some(o)
 }
@@ -406,7 +406,7 @@ pub fn document(endpoints: &[Endpoint]) -> Value {
 /// The API's component schemas and the widget's.
 fn with_widget(mut schemas: Value) -> Value {
     if let Some(map) = schemas.as_object_mut() {
-        map.extend(crate::widget::schemas());
+        map.extend(crate::widget::openapi::schemas());
     }
     schemas
 }

@@ -2,7 +2,9 @@
 //! `/widget/sdk.js`. The static files live in `static/widget/` and are compiled into the binary
 //! with the console's; these routes are public and listed in `/openapi.json` (see `operation`).
 
+pub mod openapi;
 pub mod session_data;
+mod verbs;
 
 use crate::admin::assets;
 use crate::api::Endpoint;
@@ -11,13 +13,13 @@ use crate::clock::format_micros;
 use crate::domain::parse_id;
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::extract::QueryMap;
-use crate::openapi::{Auth, Operation};
-use crate::state::AppState;
+use crate::state::{AppState, Catalog};
+use crate::store::campaigns::Campaign;
 use crate::store::sessions;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::{json, Map, Value};
+use serde_json::json;
 use session_data::{SessionData, WidgetCampaign};
 
 /// The page may run only its own script and style, talk only to this server, and be framed by any
@@ -33,37 +35,29 @@ const STYLE_MODES: [&str; 4] = ["gradient", "solid", "light", "dark"];
 const MAX_PREVIEW_CAMPAIGNS: usize = 10;
 
 /// `GET /widget`: the page, with the style mode already on `<html>` so the first paint is in
-/// that mode (no flash), and the server's version for the `ready` message.
-async fn page(req: HttpRequest, query: QueryMap) -> HttpResponse {
-    let mut response = assets::serve(&req, "widget/index.html");
-    if !response.status().is_success() {
-        return response;
-    }
+/// that mode (no flash), and the server's version for the `ready` message. Not cached: the page
+/// differs by query.
+async fn page(query: QueryMap) -> HttpResponse {
+    let Some(bytes) = assets::embedded("widget/index.html") else {
+        return HttpResponse::from_error(ApiError::RouteNotFound);
+    };
     let style = query
         .get("styleMode")
         .filter(|s| STYLE_MODES.contains(s))
         .unwrap_or("light");
-    let html = match std::str::from_utf8(
-        &actix_web::body::to_bytes(response.into_body())
-            .await
-            .unwrap_or_default(),
-    ) {
-        Ok(text) => text
-            .replace("data-style=\"light\"", &format!("data-style=\"{style}\""))
-            .replace(
-                "data-version=\"\"",
-                &format!("data-version=\"{}\"", version()),
-            ),
-        Err(_) => return HttpResponse::from_error(ApiError::Internal("widget page".into())),
-    };
-    response = HttpResponse::Ok()
+    let html = String::from_utf8_lossy(&bytes)
+        .replace("data-style=\"light\"", &format!("data-style=\"{style}\""))
+        .replace(
+            "data-version=\"\"",
+            &format!("data-version=\"{}\"", version()),
+        );
+    HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CONTENT_SECURITY_POLICY, WIDGET_CSP))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::REFERRER_POLICY, "no-referrer"))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .body(html);
-    response
+        .body(html)
 }
 
 fn version() -> &'static str {
@@ -135,6 +129,20 @@ async fn session(
 /// `GET /widget/api/campaigns?identifiers=a,b&amount=N`: active campaigns with the impact of
 /// `amount`, for preview mode. Without `identifiers`, every active campaign (ordered by name).
 async fn campaigns(query: QueryMap, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let catalog = state.catalog.get(&state.db).await?;
+    let (chosen, amount) = preview_query(&query, &catalog)?;
+    let data: Vec<WidgetCampaign> = chosen
+        .into_iter()
+        .map(|c| WidgetCampaign::with_impact(c, amount))
+        .collect();
+    Ok(crate::api::ok(data))
+}
+
+/// The campaigns and amount a preview asks for; every problem in one 422.
+fn preview_query<'a>(
+    query: &QueryMap,
+    catalog: &'a Catalog,
+) -> ApiResult<(Vec<&'a Campaign>, i64)> {
     let mut errors = FieldErrors::new();
     let amount = match query.get("amount").map(str::parse::<i64>) {
         Some(Ok(n)) if (1..=1_000_000_000).contains(&n) => n,
@@ -147,21 +155,20 @@ async fn campaigns(query: QueryMap, state: web::Data<AppState>) -> ApiResult<Htt
             0
         }
     };
-    let catalog = state.catalog.get(&state.db).await?;
-    let wanted: Option<Vec<&str>> = query
-        .get("identifiers")
-        .map(|list| list.split(',').map(str::trim).collect());
-    let chosen: Vec<_> = match &wanted {
+    let chosen = match query.get("identifiers") {
         None => catalog.campaigns.iter().filter(|c| c.active).collect(),
-        Some(ids) => {
+        Some(list) => {
+            let ids: Vec<&str> = list.split(',').map(str::trim).collect();
             if ids.len() > MAX_PREVIEW_CAMPAIGNS {
                 errors.add("identifiers", "at most 10 campaigns");
             }
-            let mut found = Vec::new();
+            let mut found: Vec<&Campaign> = Vec::new();
             for id in ids {
                 match catalog.active(id) {
-                    Some(c) if !found.iter().any(|f: &&_| std::ptr::eq(*f, c)) => found.push(c),
-                    Some(_) => errors.add("identifiers", format!("{id} is listed twice")),
+                    Some(c) if found.iter().any(|f| f.identifier == c.identifier) => {
+                        errors.add("identifiers", format!("{id} is listed twice"))
+                    }
+                    Some(c) => found.push(c),
                     None => errors.add("identifiers", format!("{id} is not an active campaign")),
                 }
             }
@@ -169,11 +176,7 @@ async fn campaigns(query: QueryMap, state: web::Data<AppState>) -> ApiResult<Htt
         }
     };
     errors.into_result()?;
-    let data: Vec<WidgetCampaign> = chosen
-        .into_iter()
-        .map(|c| WidgetCampaign::with_impact(c, amount))
-        .collect();
-    Ok(crate::api::ok(data))
+    Ok((chosen, amount))
 }
 
 /// The widget's public routes, mounted with the API's (`api::endpoints`).
@@ -195,114 +198,6 @@ pub fn endpoints() -> Vec<Endpoint> {
             web::get().to(campaigns)
         }),
     ]
-}
-
-/// What `/openapi.json` says of each widget route. A response named `text/...` is that media type.
-pub fn operation(method: &str, path: &str) -> Option<Operation> {
-    let o = |summary, query, response| Operation {
-        summary,
-        auth: Auth::None,
-        query,
-        body: None,
-        status: 200,
-        response,
-    };
-    Some(match (method, path) {
-        ("GET", "/widget" | "/widget/") => o(
-            "The embeddable checkout widget page (framable from any origin)",
-            &["sessionId", "styleMode", "previewMode"],
-            "text/html",
-        ),
-        ("GET", "/widget/sdk.js") => o(
-            "The widget SDK, an ES module (createWidget, createPreviewWidget)",
-            &[],
-            "text/javascript",
-        ),
-        ("GET", "/widget/widget.js") => o("The widget page's script", &[], "text/javascript"),
-        ("GET", "/widget/widget.css") => o("The widget page's style sheet", &[], "text/css"),
-        ("GET", "/widget/api/sessions/{id}") => Operation {
-            auth: Auth::Secret,
-            ..o(
-                "A session as the widget shows it (SessionData), with the server's time",
-                &[],
-                "WidgetSession",
-            )
-        },
-        ("GET", "/widget/api/campaigns") => o(
-            "Active campaigns with the impact of an amount (preview mode)",
-            &["identifiers", "amount"],
-            "WidgetCampaignList",
-        ),
-        _ => return None,
-    })
-}
-
-/// The component schemas of the widget's JSON bodies.
-pub fn schemas() -> Map<String, Value> {
-    let r = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
-    let text = json!({"type": "string"});
-    let nullable_text = json!({"type": ["string", "null"]});
-    let value = json!({
-        "WidgetImpactMetric": {
-            "type": "object",
-            "required": ["identifier", "name", "verbPast", "verbImperative", "impactObjectSingular", "impactObjectPlural", "impactToDollarRatio"],
-            "properties": {
-                "identifier": text, "name": text, "description": nullable_text,
-                "verbSingular": text, "verbPlural": text, "verbPast": text, "verbProgressive": text,
-                "verbImperative": text, "impactObjectSingular": text, "impactObjectPlural": text,
-                "unit": text, "emoji": nullable_text, "icon": nullable_text,
-                "impactToDollarRatio": {"type": "number"}
-            }
-        },
-        "WidgetImpactCalculation": {
-            "type": "object", "required": ["campaignIdentifier", "amount", "impactText"],
-            "properties": {"campaignIdentifier": text, "amount": {"type": "integer"}, "impactText": text}
-        },
-        "WidgetCampaign": {
-            "type": "object", "required": ["id", "slug", "organizationName", "impactMetrics"],
-            "properties": {
-                "id": text, "slug": text, "organizationName": text, "description": nullable_text,
-                "imageUrl": nullable_text,
-                "impactMetrics": {"type": "array", "items": r("WidgetImpactMetric")},
-                "impact": {"type": "array", "items": r("WidgetImpactCalculation")}
-            }
-        },
-        "WidgetAllocation": {
-            "type": "object", "required": ["campaignIdentifier", "amount", "campaign"],
-            "properties": {
-                "campaignIdentifier": text, "amount": {"type": "integer"},
-                "campaign": {"oneOf": [r("WidgetCampaign"), {"type": "null"}]}
-            }
-        },
-        "WidgetSessionData": {
-            "type": "object",
-            "required": ["id", "type", "status", "expiresAt", "campaigns", "allocations", "selectedCampaign", "optedOut", "impact"],
-            "properties": {
-                "id": text,
-                "type": {"type": "string", "enum": ["add_on", "portion_of_sales_choice", "portion_of_sales"]},
-                "amount": {"type": "integer", "description": "Absent for portion_of_sales"},
-                "status": {"type": "string", "enum": ["active", "processing", "confirmed", "expired"]},
-                "expiresAt": text,
-                "campaigns": {"type": "array", "items": r("WidgetCampaign")},
-                "allocations": {"type": "array", "items": r("WidgetAllocation")},
-                "selectedCampaign": nullable_text,
-                "optedOut": {"type": "boolean"},
-                "impact": {"type": "array", "items": r("WidgetImpactCalculation")}
-            }
-        },
-        "WidgetSession": {
-            "type": "object", "required": ["data", "now"],
-            "properties": {"data": r("WidgetSessionData"), "now": text}
-        },
-        "WidgetCampaignList": {
-            "type": "object", "required": ["data"],
-            "properties": {"data": {"type": "array", "items": r("WidgetCampaign")}}
-        }
-    });
-    match value {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    }
 }
 
 #[cfg(test)]
@@ -330,7 +225,7 @@ mod tests {
     fn every_widget_route_is_documented() {
         for e in super::endpoints() {
             assert!(
-                super::operation(e.method.as_str(), &e.path).is_some(),
+                super::openapi::operation(e.method.as_str(), &e.path).is_some(),
                 "{} {}",
                 e.method,
                 e.path
