@@ -1,6 +1,6 @@
 //! The embeddable checkout widget (SPEC 10): the `/widget` page, its same-origin data routes, and
 //! `/widget/sdk.js`. The static files live in `static/widget/` and are compiled into the binary
-//! with the console's; these routes are public and listed in `/openapi.json` (see `operation`).
+//! with the console's; these routes are public and listed in `/openapi.json` (see `openapi::operation`).
 
 pub mod openapi;
 pub mod session_data;
