@@ -34,22 +34,27 @@ impl Application {
                 config.serve.bind
             )
         })?;
-        let mut conn = crate::db::open(&config.db)
-            .map_err(|e| format!("cannot open database {}: {e}", config.db.display()))?;
-        let started = bootstrap(
-            &mut conn,
-            config.serve.api_key.as_deref(),
-            config.serve.admin_token.as_deref(),
-            clock.now_micros(),
-        )
-        .map_err(|e| format!("cannot initialize database: {e}"))?;
-        drop(conn);
         let workers = config
             .serve
             .workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-        let db = Db::open(&config.db, (workers as u32 * 2).max(4))
-            .map_err(|e| format!("cannot open database: {e}"))?;
+        let (started, db) = if config.serve.read_only {
+            crate::replica::start(&config)?
+        } else {
+            let mut conn = crate::db::open(&config.db)
+                .map_err(|e| format!("cannot open database {}: {e}", config.db.display()))?;
+            let started = bootstrap(
+                &mut conn,
+                config.serve.api_key.as_deref(),
+                config.serve.admin_token.as_deref(),
+                clock.now_micros(),
+            )
+            .map_err(|e| format!("cannot initialize database: {e}"))?;
+            drop(conn);
+            let db = Db::open(&config.db, (workers as u32 * 2).max(4))
+                .map_err(|e| format!("cannot open database: {e}"))?;
+            (started, db)
+        };
         let metrics = if config.serve.metrics {
             let metrics = crate::metrics::Metrics::new(&db, config.serve.metrics_public)
                 .map_err(|e| format!("cannot set up metrics: {e}"))?;
@@ -84,6 +89,7 @@ impl Application {
                 .app_data(in_flight.clone())
                 .configure(crate::api::configure)
                 .wrap(from_fn(crate::idempotency::idempotency))
+                .wrap(from_fn(crate::replica::refuse_writes))
                 .wrap(from_fn(outermost))
         })
         .workers(workers)
@@ -114,11 +120,15 @@ impl Application {
     /// Serves until SIGINT/SIGTERM (or the server is stopped through its handle): stops accepting,
     /// lets in-flight requests finish, stops the sweeper, closes the database.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let sweeper = Sweeper::spawn(
-            self.state.db.clone(),
-            self.state.clock.clone(),
-            self.sweep_every,
-        );
+        // A read replica writes nothing: no sweeper, no webhook deliveries (SPEC 14).
+        let read_only = self.state.db.is_read_only();
+        let sweeper = (!read_only).then(|| {
+            Sweeper::spawn(
+                self.state.db.clone(),
+                self.state.clock.clone(),
+                self.sweep_every,
+            )
+        });
         let handle = self.server.handle();
         actix_web::rt::spawn(async move {
             wait_for_signal().await;
@@ -126,7 +136,9 @@ impl Application {
             handle.stop(true).await;
         });
         let result = self.server.await;
-        sweeper.stop().await;
+        if let Some(sweeper) = sweeper {
+            sweeper.stop().await;
+        }
         self.state.db.shutdown();
         tracing::info!("stopped");
         result

@@ -108,6 +108,32 @@ pub fn bootstrap(
     })
 }
 
+/// The start of a read replica (`serve --read-only`): what a primary stored, read without writing.
+/// `admin_token` replaces the stored token for this process only. Refused on a database no
+/// primary has initialized.
+pub fn read_only(conn: &Connection, admin_token: Option<&str>) -> Result<Started, BootstrapError> {
+    let not_ready = || {
+        BootstrapError::Conflict(
+            "the database has not been initialized by a primary yet (start `impactapi serve` on \
+             the primary once)"
+                .into(),
+        )
+    };
+    orgs::setting(conn, INITIALIZED)?.ok_or_else(not_ready)?;
+    let sandbox = orgs::sandbox(conn)?.ok_or_else(not_ready)?;
+    let admin_token_hash = match admin_token {
+        Some(token) => hash(token),
+        None => from_hex(&orgs::setting(conn, ADMIN_TOKEN_HASH)?.ok_or_else(not_ready)?),
+    };
+    Ok(Started {
+        first_start: false,
+        sandbox_org_id: sandbox.id,
+        new_api_key: None,
+        new_admin_token: None,
+        admin_token_hash,
+    })
+}
+
 /// The start banner: what the operator needs to use the server, shown once.
 pub fn banner(started: &Started, bind: &str) -> Option<String> {
     if started.new_api_key.is_none() && started.new_admin_token.is_none() {

@@ -165,11 +165,13 @@ pub fn run(db: &Path, json_mode: bool, command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::Backup { dest } => backup(db, &dest, json_mode),
+        Command::Restore(args) => crate::replication::restore(db, &args, json_mode),
     }
 }
 
 /// A consistent online copy: `VACUUM INTO` reads one snapshot, so it holds every write committed
-/// before it began and none half-done, while the server keeps writing.
+/// before it began and none half-done, while the server keeps writing. It only reads the live
+/// file, so Litestream replicating it is undisturbed.
 pub fn backup(db: &Path, dest: &Path, json_mode: bool) -> Result<(), String> {
     if dest.exists() {
         return Err(format!("{} exists; choose a new file", dest.display()));
@@ -178,8 +180,14 @@ pub fn backup(db: &Path, dest: &Path, json_mode: bool) -> Result<(), String> {
     let target = dest.to_str().ok_or("DEST must be valid UTF-8")?;
     conn.execute("VACUUM INTO ?1", [target])
         .map_err(|e| format!("backup failed: {e}"))?;
+    drop(conn);
     let check: String = Connection::open(dest)
-        .and_then(|c| c.query_row("PRAGMA integrity_check", [], |r| r.get(0)))
+        .and_then(|c| {
+            // Litestream's bookkeeping belongs to the replicated file, not to a copy of the data
+            // (a Litestream that later replicates the copy creates its own).
+            c.execute_batch(crate::replication::DROP_LITESTREAM_TABLES)?;
+            c.query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        })
         .map_err(|e| format!("cannot verify the backup: {e}"))?;
     if check != "ok" {
         return Err(format!("backup failed its integrity check: {check}"));

@@ -108,6 +108,13 @@ pub struct ServeArgs {
           value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false,
           num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub metrics_public: bool,
+
+    /// Serve reads only, from a database another process keeps current (a read replica over
+    /// `litestream restore -f`): every write answers 503 `server.read-only`.
+    #[arg(long, env = "IMPACTAPI_READ_ONLY", global = true,
+          value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false,
+          num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub read_only: bool,
 }
 
 impl ServeArgs {
@@ -135,6 +142,23 @@ pub enum Command {
     Campaigns(CampaignsCommand),
     /// Write a consistent copy of the database to DEST while the server runs.
     Backup { dest: PathBuf },
+    /// Rebuild the database file (--db, which must not exist) from a Litestream replica.
+    Restore(RestoreArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RestoreArgs {
+    /// The litestream.yml that replicates the database, or a replica URL (s3://..., file://...).
+    #[arg(long, value_name = "CONFIG")]
+    pub from: PathBuf,
+
+    /// The litestream executable (default: `litestream` on PATH).
+    #[arg(long, env = "IMPACTAPI_LITESTREAM", value_name = "PATH")]
+    pub litestream: Option<PathBuf>,
+
+    /// Succeed without restoring when the replica holds no backup yet (a first deployment).
+    #[arg(long)]
+    pub if_replica_exists: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -187,6 +211,7 @@ impl Config {
                 workers: None,
                 metrics: true,
                 metrics_public: false,
+                read_only: false,
             },
         }
     }

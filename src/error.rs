@@ -82,6 +82,9 @@ pub enum ApiError {
     /// Anything unexpected. The cause is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
+    /// A write sent to a read replica (`serve --read-only`).
+    #[error("This server is a read-only replica; send writes to the primary")]
+    ReadOnly,
 }
 
 impl ApiError {
@@ -111,6 +114,7 @@ impl ApiError {
             ApiError::Validation(_) => "validation.failed".into(),
             ApiError::StorageFull => "server.storage-full".into(),
             ApiError::Internal(_) => "server.error".into(),
+            ApiError::ReadOnly => "server.read-only".into(),
         }
     }
 
@@ -212,6 +216,7 @@ impl ResponseError for ApiError {
             }
             ApiError::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::ReadOnly => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -311,6 +316,7 @@ mod tests {
             (ApiError::field("amount", "bad"), 422, "validation.failed"),
             (ApiError::StorageFull, 507, "server.storage-full"),
             (ApiError::Internal("boom".into()), 500, "server.error"),
+            (ApiError::ReadOnly, 503, "server.read-only"),
         ];
         for (error, status, code) in cases {
             assert_eq!(error.status_code().as_u16(), status);

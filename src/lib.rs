@@ -21,6 +21,8 @@ pub mod middleware;
 pub mod openapi;
 pub mod openapi_schemas;
 pub mod pagination;
+pub mod replica;
+pub mod replication;
 pub mod state;
 pub mod store;
 pub mod sweeper;

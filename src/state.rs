@@ -181,6 +181,9 @@ impl KeyCache {
     }
 
     fn record_use(&self, db: &Db, clock: &Clock, key: &ApiKey) {
+        if db.is_read_only() {
+            return; // a read replica writes nothing; the primary records its own key uses
+        }
         let db = db.clone();
         let key_id = key.key_id.clone();
         let now = clock.now_micros();

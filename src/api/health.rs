@@ -8,14 +8,17 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 use std::sync::OnceLock;
 
-/// 200 `{"status": "ok"}` when the database answers; 503 `degraded` with its reason while writes
-/// fail for a full disk. While degraded, each check tries a small write of its own, so the status
+/// 200 `{"status": "ok"}` when the database answers (with `"mode": "read-only"` on a read
+/// replica); 503 `degraded` with its reason while writes fail for a full disk. While degraded, each check tries a small write of its own, so the status
 /// turns back to ok as soon as space is freed, without waiting for traffic.
 async fn check(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     state
         .db
         .read(|conn| Ok(conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
         .await?;
+    if state.db.is_read_only() {
+        return Ok(HttpResponse::Ok().json(json!({ "status": "ok", "mode": "read-only" })));
+    }
     if state.db.storage_full() {
         let now = state.clock.now_micros();
         let probe = state

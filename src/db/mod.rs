@@ -24,6 +24,7 @@ use tokio::sync::oneshot;
 pub(crate) use writer::is_storage_full;
 use writer::{exec, writer_loop, Done, Job, Msg, Summary};
 
+pub mod follower;
 mod writer;
 
 #[cfg(test)]
@@ -69,8 +70,12 @@ const SUMMARY_EVERY: Duration = Duration::from_secs(1);
 /// queries the API runs, and a miss costs a parse).
 const STATEMENT_CACHE: usize = 128;
 
+/// How long a statement waits for a lock another connection or process holds (Litestream's
+/// checkpoints, the CLI beside the server) before it fails: set on every connection.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
-    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     // Without the query-planner stability guarantee, SQLite (3.47+) lets the value bound to
     // `LIMIT ?` steer the plan, so rebinding it expires the statement: every cached paginated
@@ -235,6 +240,9 @@ pub struct Db {
     reads: Arc<AtomicU64>,
     stats: Arc<DbStats>,
     path: PathBuf,
+    /// Set on a read replica (`serve --read-only`): every read opens its own read-only connection
+    /// through this gate (see `follower`), and there is no writer.
+    replica: Option<Arc<follower::Gate>>,
 }
 
 impl Db {
@@ -264,6 +272,31 @@ impl Db {
             reads,
             stats,
             path: path.to_path_buf(),
+            replica: None,
+        })
+    }
+
+    /// A read replica's handle on a file another process keeps current: no writer thread, no
+    /// pooled connections (the pool below is never used: every read opens its own connection),
+    /// and `write` answers [`ApiError::ReadOnly`].
+    pub fn open_replica(path: &Path) -> Result<Db, String> {
+        let gate = follower::Gate::start().map_err(|e| format!("cannot start: {e}"))?;
+        let pool = r2d2::Pool::builder()
+            .max_size(1)
+            .min_idle(Some(0))
+            .build_unchecked(ReadManager {
+                path: path.to_path_buf(),
+            });
+        let (writer, _) = mpsc::channel::<Msg>();
+        Ok(Db {
+            number: NEXT_DB.fetch_add(1, Ordering::Relaxed),
+            pool,
+            writer,
+            writer_thread: Arc::new(Mutex::new(None)),
+            reads: Arc::new(AtomicU64::new(0)),
+            stats: Arc::new(DbStats::new().map_err(|e| format!("cannot start: {e}"))?),
+            path: path.to_path_buf(),
+            replica: Some(gate),
         })
     }
 
@@ -281,6 +314,11 @@ impl Db {
         self.stats.storage_full.load(Ordering::Relaxed)
     }
 
+    /// True on a read replica.
+    pub fn is_read_only(&self) -> bool {
+        self.replica.is_some()
+    }
+
     /// Runs `f` on a pooled read connection, inside one read transaction (a consistent snapshot),
     /// off the async workers.
     pub async fn read<T, F>(&self, f: F) -> ApiResult<T>
@@ -288,8 +326,12 @@ impl Db {
         F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
         self.reads.fetch_add(1, Ordering::Relaxed);
+        if let Some(gate) = &self.replica {
+            let (gate, path) = (gate.clone(), self.path.clone());
+            return actix_web::web::block(move || gate.read(&path, f)).await?;
+        }
+        let pool = self.pool.clone();
         actix_web::web::block(move || {
             let conn = pool.get()?;
             let snapshot = Snapshot::begin(&conn)?;
@@ -305,6 +347,10 @@ impl Db {
     /// serves other requests only once `f` returns. Anything that scans goes through [`Db::read`].
     /// `f` must not read inline again (the thread's connections are borrowed while it runs).
     pub fn read_inline<T>(&self, f: impl FnOnce(&Connection) -> ApiResult<T>) -> ApiResult<T> {
+        if let Some(gate) = &self.replica {
+            self.reads.fetch_add(1, Ordering::Relaxed);
+            return gate.read(&self.path, f);
+        }
         self.on_own_connection(|conn| {
             let snapshot = Snapshot::begin(conn)?;
             let out = f(conn);
@@ -316,6 +362,10 @@ impl Db {
     /// [`Db::read_inline`] for a read of exactly one statement, which SQLite already runs as its
     /// own read transaction: no `BEGIN` / `COMMIT` around it.
     pub fn read_statement<T>(&self, f: impl FnOnce(&Connection) -> ApiResult<T>) -> ApiResult<T> {
+        if let Some(gate) = &self.replica {
+            self.reads.fetch_add(1, Ordering::Relaxed);
+            return gate.read(&self.path, f);
+        }
         self.on_own_connection(f)
     }
 
@@ -344,6 +394,9 @@ impl Db {
         F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
+        if self.replica.is_some() {
+            return Err(ApiError::ReadOnly);
+        }
         let (sender, receiver) = oneshot::channel::<ApiResult<T>>();
         let job: Job = Box::new(move |conn| {
             let result = f(conn);

@@ -11,6 +11,7 @@ mod helpers;
 mod intents;
 mod operations;
 mod process;
+mod read_replica;
 mod session_rules;
 mod sessions;
 mod widget;

