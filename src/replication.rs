@@ -125,9 +125,8 @@ pub fn restore(db: &Path, args: &RestoreArgs, json_mode: bool) -> Result<(), Str
     let from = args.from.as_os_str();
     let is_url = args.from.to_string_lossy().contains("://");
     let mut command: Vec<&std::ffi::OsStr> = vec!["restore".as_ref()];
-    let source;
-    if is_url {
-        source = from.to_os_string();
+    let source: std::ffi::OsString = if is_url {
+        from.to_os_string()
     } else {
         if !args.from.is_file() {
             return Err(format!(
@@ -136,8 +135,8 @@ pub fn restore(db: &Path, args: &RestoreArgs, json_mode: bool) -> Result<(), Str
             ));
         }
         command.extend(["-config".as_ref(), from]);
-        source = database_in_config(&litestream, &args.from)?.into();
-    }
+        database_in_config(&litestream, &args.from)?.into()
+    };
     command.extend([
         "-integrity-check".as_ref(),
         "full".as_ref(),
