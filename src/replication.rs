@@ -137,26 +137,44 @@ pub fn restore(db: &Path, args: &RestoreArgs, json_mode: bool) -> Result<(), Str
         command.extend(["-config".as_ref(), from]);
         database_in_config(&litestream, &args.from)?.into()
     };
-    command.extend([
-        "-integrity-check".as_ref(),
-        "full".as_ref(),
-        "-if-replica-exists".as_ref(),
-        "-o".as_ref(),
-        db.as_os_str(),
-        source.as_os_str(),
-    ]);
-    let out = run(&litestream, &command)?;
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut restored_txid = None;
+    let mut newest_failed = None;
+    let out = run_restore(&litestream, &command, db, &source, None)?;
     if !out.status.success() {
-        return Err(format!(
-            "litestream restore failed ({}):\n{}",
-            out.status,
-            log.trim()
-        ));
+        let log = output_text(&out);
+        if !log.contains("integrity check") {
+            return Err(format!(
+                "litestream restore failed ({}):\n{}",
+                out.status,
+                log.trim()
+            ));
+        }
+        // The newest replicated state is damaged. Litestream 0.5 ships WAL frames a killed server
+        // wrote but never made visible, then its own checkpoint discards them on the primary: the
+        // replica's next transaction no longer fits (see the README). Every earlier state is whole.
+        let txids = replicated_txids(&litestream, &command, &source)?;
+        let newest = txids.first().cloned().unwrap_or_default();
+        tracing::warn!(
+            txid = %newest,
+            "the newest replicated state fails its integrity check; restoring the newest one that passes"
+        );
+        for txid in txids.iter().skip(1).take(MAX_FALLBACK) {
+            let out = run_restore(&litestream, &command, db, &source, Some(txid))?;
+            if out.status.success() {
+                restored_txid = Some(txid.clone());
+                break;
+            }
+        }
+        if restored_txid.is_none() {
+            return Err(format!(
+                "litestream restore failed: the newest replicated state (TXID {newest}) and the {} \
+                 before it fail their integrity check:\n{}\nRestore an older point with \
+                 `litestream restore -txid TXID` (list them with `litestream ltx -level all`)",
+                MAX_FALLBACK.min(txids.len().saturating_sub(1)),
+                log.trim()
+            ));
+        }
+        newest_failed = Some(newest);
     }
     if !db.exists() {
         if args.if_replica_exists {
@@ -177,15 +195,92 @@ pub fn restore(db: &Path, args: &RestoreArgs, json_mode: bool) -> Result<(), Str
         ));
     }
     let target = db.display().to_string();
-    print(
-        json_mode,
-        json!({"restored": true, "db": target, "integrity_check": "ok"}),
-        format!(
+    let text = match (&restored_txid, &newest_failed) {
+        (Some(txid), Some(newest)) => format!(
+            "Restored {target} from {} at TXID {txid} (integrity_check: ok). WARNING: the newest \
+             replicated state, TXID {newest}, failed its integrity check and was skipped",
+            args.from.display()
+        ),
+        _ => format!(
             "Restored {target} from {} (integrity_check: ok)",
             args.from.display()
         ),
+    };
+    print(
+        json_mode,
+        json!({"restored": true, "db": target, "integrity_check": "ok",
+               "txid": restored_txid, "skipped_damaged_txid": newest_failed}),
+        text,
     );
     Ok(())
+}
+
+/// How many states older than the newest `restore` tries when the newest is damaged.
+const MAX_FALLBACK: usize = 8;
+
+/// `litestream restore [-config C] -integrity-check full -if-replica-exists [-txid T] -o DB SOURCE`.
+fn run_restore(
+    litestream: &Path,
+    base: &[&std::ffi::OsStr],
+    db: &Path,
+    source: &std::ffi::OsStr,
+    txid: Option<&str>,
+) -> Result<std::process::Output, String> {
+    let mut command: Vec<&std::ffi::OsStr> = base.to_vec();
+    command.extend::<[&std::ffi::OsStr; 3]>([
+        "-integrity-check".as_ref(),
+        "full".as_ref(),
+        "-if-replica-exists".as_ref(),
+    ]);
+    if let Some(txid) = txid {
+        command.extend::<[&std::ffi::OsStr; 2]>(["-txid".as_ref(), std::ffi::OsStr::new(txid)]);
+    }
+    command.extend::<[&std::ffi::OsStr; 3]>(["-o".as_ref(), db.as_os_str(), source]);
+    run(litestream, &command)
+}
+
+fn output_text(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Every transaction id the replica can restore to, newest first (`litestream ltx -level all`).
+fn replicated_txids(
+    litestream: &Path,
+    restore_command: &[&std::ffi::OsStr],
+    source: &std::ffi::OsStr,
+) -> Result<Vec<String>, String> {
+    // The restore command's `-config C` (if any) applies to `ltx` as well.
+    let mut command: Vec<&std::ffi::OsStr> = vec!["ltx".as_ref()];
+    command.extend(restore_command.iter().skip(1));
+    command.extend::<[&std::ffi::OsStr; 4]>([
+        "-level".as_ref(),
+        "all".as_ref(),
+        "-json".as_ref(),
+        source,
+    ]);
+    let out = run(litestream, &command)?;
+    if !out.status.success() {
+        return Err(format!(
+            "cannot list the replica's transactions: {}",
+            output_text(&out).trim()
+        ));
+    }
+    let files: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .map_err(|e| format!("cannot read `litestream ltx` output: {e}"))?;
+    let mut txids: Vec<String> = files
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["max_txid"].as_str().map(str::to_string))
+        .collect();
+    // Fixed-width hex: the string order is the numeric order.
+    txids.sort_unstable_by(|a, b| b.cmp(a));
+    txids.dedup();
+    Ok(txids)
 }
 
 fn sidecar(db: &Path, suffix: &str) -> PathBuf {
