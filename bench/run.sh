@@ -48,10 +48,20 @@ trap 'exit 130' INT TERM
 
 log() { printf '[bench %3ds] %s\n' "$(($(date +%s) - bench_started))" "$*" >&2; }
 
+# A port no server listens on, outside the kernel's ephemeral range (ip_local_port_range): the
+# load generator's own connections take their local ports from that range, so a port picked inside
+# it could be taken between the check and the server's bind ("Address already in use").
 free_port() {
-    local port
+    local low=32768 high=60999 port
+    read -r low high </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
     while :; do
-        port=$((20000 + RANDOM % 40000))
+        if ((low > 2048)); then
+            port=$((1024 + RANDOM % (low - 1024)))
+        elif ((high < 65535)); then
+            port=$((high + 1 + RANDOM % (65535 - high)))
+        else
+            port=$((20000 + RANDOM % 40000)) # the whole range is ephemeral: nothing better to do
+        fi
         (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
     done
 }
