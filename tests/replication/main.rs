@@ -85,6 +85,7 @@ impl Group {
     fn kill_all(&mut self) {
         let _ = Command::new("kill")
             .args(["-KILL", "--", &format!("-{}", self.pid())])
+            .stderr(Stdio::null())
             .status();
         let _ = self.child.wait();
     }
