@@ -363,11 +363,18 @@ fn assert_sound(db: &Path) {
     assert_eq!(check, "ok", "{}", db.display());
     let mismatches: i64 = conn
         .query_row(
-            "SELECT COUNT(*) FROM (
-                 SELECT kind, org_id, row_count FROM org_counts
-                 WHERE kind IN ('donation_intents', 'customers') AND row_count != 0
-                 EXCEPT SELECT 'donation_intents', org_id, COUNT(*) FROM donation_intents GROUP BY org_id
-                 EXCEPT SELECT 'customers', org_id, COUNT(*) FROM customers GROUP BY org_id)",
+            "WITH kept AS (
+                 SELECT kind, org_id, row_count AS n FROM org_counts
+                 WHERE kind IN ('donation_intents', 'customers') AND row_count != 0),
+             real AS (
+                 SELECT 'donation_intents' AS kind, org_id, COUNT(*) AS n
+                 FROM donation_intents GROUP BY org_id
+                 UNION ALL
+                 SELECT 'customers', org_id, COUNT(*) FROM customers GROUP BY org_id)
+             SELECT COUNT(*) FROM (
+                 SELECT * FROM kept EXCEPT SELECT * FROM real
+                 UNION ALL
+                 SELECT * FROM (SELECT * FROM real EXCEPT SELECT * FROM kept))",
             [],
             |r| r.get(0),
         )
