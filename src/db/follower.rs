@@ -115,3 +115,46 @@ pub fn open_replica(path: &Path) -> Result<Connection, String> {
     }
     Ok(conn)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::Db;
+    use crate::error::ApiError;
+
+    fn count(db: &Db) -> i64 {
+        db.read_inline(|conn| Ok(conn.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))?))
+            .expect("read")
+    }
+
+    /// Every read sees the file as it is now (nothing cached from an earlier read), whichever
+    /// journal mode the file is in, and the replica never writes.
+    #[test]
+    fn a_replica_reads_the_current_file_and_refuses_writes() {
+        for mode in ["WAL", "DELETE"] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let path = dir.path().join("follower.db");
+            let writer = rusqlite::Connection::open(&path).expect("open");
+            writer
+                .execute_batch(&format!(
+                    "PRAGMA journal_mode = {mode}; CREATE TABLE t (x); INSERT INTO t VALUES (1);"
+                ))
+                .expect("setup");
+            let replica = Db::open_replica(&path).expect("replica");
+            assert!(replica.is_read_only());
+            assert_eq!(count(&replica), 1);
+            writer
+                .execute("INSERT INTO t VALUES (2)", [])
+                .expect("insert");
+            assert_eq!(count(&replica), 2, "{mode}: the next read sees the change");
+            let refused = actix_web::rt::System::new()
+                .block_on(replica.write(|conn| Ok(conn.execute("DELETE FROM t", [])?)));
+            assert!(matches!(refused, Err(ApiError::ReadOnly)));
+            let inline_write = replica.read_inline(|conn| Ok(conn.execute("DELETE FROM t", [])?));
+            assert!(
+                inline_write.is_err(),
+                "{mode}: a replica connection cannot write"
+            );
+            assert_eq!(count(&replica), 2);
+        }
+    }
+}
