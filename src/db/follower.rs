@@ -5,33 +5,39 @@
 //! into the database file, under SQLite's own EXCLUSIVE file lock (the PENDING byte and the SHARED
 //! range, by `fcntl`, waiting for them). Page 1 is rewritten only when a transaction changed it,
 //! so SQLite's usual change detection (the file change counter, or the WAL index when the file is
-//! in WAL mode, as a fresh restore is) does not see most updates. Three rules make reads correct:
+//! in WAL mode, as a fresh restore is) does not see most updates, and a connection to a WAL-mode
+//! file holds a SHARED lock for as long as it is open, which locks the follower out. The rules:
 //!
-//! - **A new connection for every read transaction**, closed when it ends: nothing is cached
-//!   from one read to the next (neither pages nor the WAL-mode SHARED lock, which a connection to
-//!   a WAL-mode file holds for as long as it is open and which would lock the follower out).
 //! - **Read-only opens** (`SQLITE_OPEN_READONLY`, no checkpoint on close): this process never
 //!   writes the file, its journal mode or its WAL.
-//! - **A gate the follower can get through**: connections of one process share its POSIX lock, so
-//!   overlapping reads could hold SHARED forever. Every `DRAIN_EVERY` the gate waits for the reads
-//!   in flight and lets none start until they have ended; the follower, already waiting on the
-//!   lock, takes it then, and readers wait for it through `busy_timeout`.
+//! - **A gate the follower can get through**: every `DRAIN_EVERY`, the gate waits for the reads in
+//!   flight, lets none start until they have ended, and closes every idle connection. With none
+//!   open, this process holds no lock: the follower, already waiting for the lock (and holding
+//!   PENDING, so that no new reader gets in first), applies its changes, and the next readers
+//!   wait for it through `busy_timeout`. Connections live from one drain to the next only.
+//! - **No page cached from one read transaction to the next**: each read starts by dropping the
+//!   connection's page cache (`sqlite3_db_release_memory`). On a WAL-mode file that is belt and
+//!   braces (an open connection keeps the follower out, so the file cannot change under it); on a
+//!   rollback-mode file (the follower marks page 1 so whenever it rewrites it) a connection holds
+//!   SHARED only during a transaction, so the follower may write between two of them, unseen.
 
 use super::{Snapshot, BUSY_TIMEOUT, MIGRATIONS};
 use crate::error::ApiResult;
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
-use std::sync::{Arc, PoisonError, RwLock, Weak};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
 use std::time::Duration;
 
-/// How often in-flight reads are drained so that the follower can apply its changes. Litestream
-/// polls once a second by default.
+/// How often the replica lets the follower in (it waits at most this long, plus the reads in
+/// flight). Litestream's follower polls once a second by default.
 const DRAIN_EVERY: Duration = Duration::from_millis(100);
 
-/// Reads hold it shared; the drain thread takes it exclusively for an instant.
+/// Reads hold `lock` shared; the drain thread takes it exclusively for an instant, and closes the
+/// idle connections meanwhile.
 pub(super) struct Gate {
     lock: RwLock<()>,
+    idle: Mutex<Vec<Connection>>,
 }
 
 impl Gate {
@@ -39,6 +45,7 @@ impl Gate {
     pub(super) fn start() -> std::io::Result<Arc<Gate>> {
         let gate = Arc::new(Gate {
             lock: RwLock::new(()),
+            idle: Mutex::new(Vec::new()),
         });
         let weak: Weak<Gate> = Arc::downgrade(&gate);
         std::thread::Builder::new()
@@ -46,28 +53,51 @@ impl Gate {
             .spawn(move || loop {
                 std::thread::sleep(DRAIN_EVERY);
                 match weak.upgrade() {
-                    Some(gate) => drop(gate.lock.write().unwrap_or_else(PoisonError::into_inner)),
+                    Some(gate) => gate.drain(),
                     None => break,
                 }
             })?;
         Ok(gate)
     }
 
-    /// Runs `f` in one read transaction on a connection of its own, closed afterwards.
+    /// Waits for the reads in flight, then closes every connection: this process holds no lock.
+    fn drain(&self) {
+        let _closed = self.lock.write().unwrap_or_else(PoisonError::into_inner);
+        self.idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    /// Runs `f` in one read transaction, with no page cached from before it.
     pub(super) fn read<T>(
         &self,
         path: &Path,
         f: impl FnOnce(&Connection) -> ApiResult<T>,
     ) -> ApiResult<T> {
         let _open = self.lock.read().unwrap_or_else(PoisonError::into_inner);
-        let conn = open_reader(path)?;
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => open_reader(path)?,
+        };
+        conn.release_memory()?;
         let out = {
             let snapshot = Snapshot::begin(&conn)?;
             let out = f(&conn);
             snapshot.end()?;
             out
         };
-        drop(conn);
+        if conn.is_autocommit() {
+            self.idle
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(conn);
+        }
         out
     }
 }

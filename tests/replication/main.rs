@@ -779,6 +779,13 @@ async fn a_read_only_server_on_a_follower_serves_the_primarys_writes() {
     };
     reading.store(false, Ordering::Relaxed);
     let (reads, _) = reader.await.expect("reader");
+    let page = "donation_intents?per_page=20&sort_order=desc";
+    let (_, on_primary) = get_json(&client, &format!("{primary}/{page}")).await;
+    let (_, on_replica) = get_json(&client, &format!("{replica}/{page}")).await;
+    assert_eq!(
+        on_replica, on_primary,
+        "the replica serves what the primary does"
+    );
     eprintln!(
         "read replica: {} intents written under load, {reads} replica reads meanwhile, caught up \
          {caught_up:?} after the load stopped",
