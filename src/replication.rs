@@ -122,6 +122,17 @@ pub fn restore(db: &Path, args: &RestoreArgs, json_mode: bool) -> Result<(), Str
     }
     let litestream = find_litestream(args.litestream.as_deref())?;
     check_version(&litestream)?;
+    // Litestream's S3 client refuses to start when AWS_CA_BUNDLE names a missing file.
+    let bundle_hint = std::env::var_os("AWS_CA_BUNDLE")
+        .filter(|bundle| !Path::new(bundle).is_file())
+        .map(|bundle| {
+            format!(
+                "\n(AWS_CA_BUNDLE is {}, which does not exist: Litestream's S3 client refuses to \
+                 start with it; unset it or point it at the CA bundle)",
+                Path::new(&bundle).display()
+            )
+        })
+        .unwrap_or_default();
     let from = args.from.as_os_str();
     let is_url = args.from.to_string_lossy().contains("://");
     let mut command: Vec<&std::ffi::OsStr> = vec!["restore".as_ref()];
@@ -144,7 +155,7 @@ pub fn restore(db: &Path, args: &RestoreArgs, json_mode: bool) -> Result<(), Str
         let log = output_text(&out);
         if !log.contains("integrity check") {
             return Err(format!(
-                "litestream restore failed ({}):\n{}",
+                "litestream restore failed ({}):\n{}{bundle_hint}",
                 out.status,
                 log.trim()
             ));
