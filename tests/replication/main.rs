@@ -806,3 +806,40 @@ async fn a_read_only_server_on_a_follower_serves_the_primarys_writes() {
     let followed: HashSet<String> = intents_by_id(&follower_db).into_keys().collect();
     assert!(followed.contains(&id));
 }
+
+/// `impactapi restore` against a replica that holds nothing yet: an error that says so, or a
+/// success that restores nothing with `--if-replica-exists` (a first deployment's start script).
+#[test]
+#[ignore = "needs Litestream: run `make test-replication`"]
+fn restoring_from_an_empty_replica_says_so() {
+    let Some(litestream) = tool("IMPACTAPI_TEST_LITESTREAM") else {
+        return;
+    };
+    let site = Site::with_directory_replica();
+    let target = site.path("new.db");
+    let run = |extra: &[&str]| {
+        Command::new(BIN)
+            .args(["restore", "--json", "--from"])
+            .arg(&site.config)
+            .arg("--db")
+            .arg(&target)
+            .arg("--litestream")
+            .arg(&litestream)
+            .args(extra)
+            .output()
+            .expect("run impactapi restore")
+    };
+    let out = run(&[]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no replica found"), "{stderr}");
+    let out = run(&["--if-replica-exists"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(said["restored"], false);
+    assert!(!target.exists());
+}
