@@ -7,9 +7,17 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Litestream's own tables (`_litestream_seq`, `_litestream_lock`), which it creates in every
-/// database it replicates. The server tolerates them everywhere (it never lists tables, checks the
-/// schema by `user_version` only); a backup leaves them out.
+/// Litestream's own tables, exactly as Litestream 0.5 creates them in every database it
+/// replicates. The server creates them too when it opens the database: Litestream's start then
+/// finds them and needs no write lock (`CREATE TABLE IF NOT EXISTS` of an existing table takes
+/// none), where under sustained writes its 1 s busy timeout could keep it from starting to
+/// replicate for as long as the load lasts. They stay empty but for Litestream's own use; the
+/// server never lists tables and checks its schema by `user_version` only.
+pub const LITESTREAM_TABLES: &str =
+    "CREATE TABLE IF NOT EXISTS _litestream_seq (id INTEGER PRIMARY KEY, seq INTEGER);
+     CREATE TABLE IF NOT EXISTS _litestream_lock (id INTEGER);";
+
+/// A backup leaves Litestream's tables out: they belong to the replication of the live file.
 pub const DROP_LITESTREAM_TABLES: &str =
     "DROP TABLE IF EXISTS _litestream_seq; DROP TABLE IF EXISTS _litestream_lock;";
 

@@ -100,6 +100,7 @@ pub fn open(path: &Path) -> rusqlite::Result<Connection> {
         tracing::warn!(mode, "database is not in WAL mode");
     }
     migrate(&mut conn)?;
+    conn.execute_batch(crate::replication::LITESTREAM_TABLES)?;
     Ok(conn)
 }
 

@@ -237,9 +237,10 @@ impl Site {
         let out = command.output().expect("run impactapi restore");
         assert!(
             out.status.success(),
-            "impactapi restore failed: {}{}",
+            "impactapi restore failed: {}{}\n--- litestream replicate's log ---\n{}",
             String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+            String::from_utf8_lossy(&out.stderr),
+            std::fs::read_to_string(self.path("replicate.log")).unwrap_or_default()
         );
         String::from_utf8_lossy(&out.stdout).to_string()
     }
