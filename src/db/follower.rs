@@ -18,7 +18,7 @@
 //! - **No page cached from one read transaction to the next**: each read starts by dropping the
 //!   connection's page cache (`sqlite3_db_release_memory`). On a WAL-mode file that is belt and
 //!   braces (an open connection keeps the follower out, so the file cannot change under it); on a
-//!   rollback-mode file (the follower marks page 1 so whenever it rewrites it) a connection holds
+//!   rollback-mode file (Litestream's follower may mark page 1 so when it rewrites it) a connection holds
 //!   SHARED only during a transaction, so the follower may write between two of them, unseen.
 
 use super::{Snapshot, BUSY_TIMEOUT, MIGRATIONS};
