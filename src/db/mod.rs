@@ -241,8 +241,8 @@ pub struct Db {
     reads: Arc<AtomicU64>,
     stats: Arc<DbStats>,
     path: PathBuf,
-    /// Set on a read replica (`serve --read-only`): every read opens its own read-only connection
-    /// through this gate (see `follower`), and there is no writer.
+    /// Set on a read replica (`serve --read-only`): every read goes through this gate, on its
+    /// read-only connections (see `follower`), and there is no writer.
     replica: Option<Arc<follower::Gate>>,
 }
 
@@ -277,9 +277,9 @@ impl Db {
         })
     }
 
-    /// A read replica's handle on a file another process keeps current: no writer thread, no
-    /// pooled connections (the pool below is never used: every read opens its own connection),
-    /// and `write` answers [`ApiError::ReadOnly`].
+    /// A read replica's handle on a file another process keeps current: no writer thread, the
+    /// gate's connections instead of the pool (the pool below is never used), and `write` answers
+    /// [`ApiError::ReadOnly`].
     pub fn open_replica(path: &Path) -> Result<Db, String> {
         let gate = follower::Gate::start().map_err(|e| format!("cannot start: {e}"))?;
         let pool = r2d2::Pool::builder()
