@@ -184,7 +184,7 @@ pub fn backup(db: &Path, dest: &Path, json_mode: bool) -> Result<(), String> {
     let check: String = Connection::open(dest)
         .and_then(|c| {
             // Litestream's bookkeeping belongs to the replicated file, not to a copy of the data
-            // (a Litestream that later replicates the copy creates its own).
+            // (the server creates the empty tables again when it serves the copy).
             c.execute_batch(crate::replication::DROP_LITESTREAM_TABLES)?;
             c.query_row("PRAGMA integrity_check", [], |r| r.get(0))
         })
