@@ -104,9 +104,6 @@ start_api() {
         --admin-token "$ADMIN_TOKEN" "$@"
 }
 
-# Metrics are measured against the same scenarios with metrics off (--metrics=false), in the same
-# run; those rows carry this suffix and are compared in their own table.
-OFF=" [metrics off]"
 
 peak_rss_reset() { echo 5 >"/proc/$server_pid/clear_refs" 2>/dev/null || true; }
 peak_rss_kib() { awk '/^VmHWM:/ { print $2 }' "/proc/$server_pid/status"; }
@@ -218,10 +215,6 @@ start_api "$work/fresh.db"
 fresh_ready_ms=$ready_ms
 fresh_scenarios "" "${CONNECTIONS[@]}"
 stop_server
-log "API on a fresh database, metrics off"
-start_api "$work/fresh-off.db" --metrics=false
-fresh_scenarios "$OFF" "${CONNECTIONS[@]}"
-stop_server
 
 log "seeding $INTENTS intents ($CUSTOMER_INTENTS for one customer)"
 seed_started=$(now_ms)
@@ -250,9 +243,8 @@ big_ready_ms=$ready_ms
 log "/healthz answered ${big_ready_ms} ms after start on the ${INTENTS}-intent database"
 big_scenarios "" "${LATENCY_CONNECTIONS[@]}"
 stop_server
-start_api "$work/big.db" --metrics=false
-big_scenarios "$OFF" "${CONNECTIONS[@]}"
-stop_server
+source bench/metrics_ab.sh
+metrics_ab
 
 # ---------------------------------------------------------------------------------------------
 elapsed=$(($(date +%s) - bench_started))
@@ -295,12 +287,11 @@ report="$work/report.md"
     echo
     echo "| scenario | conns | req/s | p50 ms | p99 ms | errors | peak RSS MiB | ratio | db reads/req | jobs/commit |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-    awk -F'\t' -v off="$OFF" '
+    awk -F'\t' '
         BEGIN {
             base["storage_normal_1"] = ENVIRON["STORAGE_NORMAL_1"]
             base["storage_full_50"] = ENVIRON["STORAGE_FULL_50"]
         }
-        index($1, off) { next }
         {
             rate = $3 / $4
             if ($9 == "http_ceiling" && $1 ~ /^HTTP ceiling/) http[$2] = rate
@@ -314,24 +305,7 @@ report="$work/report.md"
                 $1, $2, rate, $6 / 1000, $7 / 1000, $5, $8 / 1024, ratio, rpr, jpc
         }' "$results"
     echo
-    echo "### Metrics on vs off"
-    echo
-    echo "Each scenario again on a server started with \`--metrics=false\`, in the same run; the ratio"
-    echo "is throughput with metrics (the default) over throughput without (target ≥ 0.95×)."
-    echo
-    echo "| scenario | conns | req/s on | req/s off | on / off |"
-    echo "|---|---:|---:|---:|---:|"
-    awk -F'\t' -v off="$OFF" '
-        { rate[$1 SUBSEP $2] = $3 / $4 }
-        index($1, off) { name = substr($1, 1, index($1, off) - 1); offs[++n] = name SUBSEP $2 }
-        END {
-            for (i = 1; i <= n; i++) {
-                split(offs[i], k, SUBSEP)
-                on = rate[offs[i]]; o = rate[k[1] off SUBSEP k[2]]
-                if (on > 0 && o > 0)
-                    printf "| %s | %s | %.0f | %.0f | %.2f× |\n", k[1], k[2], on, o, on / o
-            }
-        }' "$results"
+    metrics_ab_report
     echo
     echo "Flows: req/s is flows/s (3 requests each). Fresh-database start to the first 200 of"
     echo "\`/healthz\`: ${fresh_ready_ms} ms. Seeding ${INTENTS} intents took $((seed_ms / 1000)) s."
