@@ -216,6 +216,42 @@ pub fn operation(method: &str, path: &str) -> Option<Operation> {
             200,
             "SessionEnvelope",
         ),
+        ("GET", "/reports/monthly") => Operation {
+            query: &["month"],
+            ..op(
+                "Monthly statement: what is owed each campaign for a UTC month, with impact",
+                ApiKey,
+                Option::None,
+                200,
+                "StatementEnvelope",
+            )
+        },
+        ("GET", "/reports/monthly.csv") => Operation {
+            query: &["month"],
+            ..op("Monthly statement as CSV", ApiKey, Option::None, 200, "text/csv")
+        },
+        ("GET", "/donation_intents/export.csv") => Operation {
+            query: &["date_from", "date_to", "sort_order_asc"],
+            ..op(
+                "Every intent as CSV, streamed",
+                ApiKey,
+                Option::None,
+                200,
+                "text/csv",
+            )
+        },
+        ("GET", "/customers/{id}/impact_metrics/daily" | "/vendors/{id}/impact_metrics/daily") => {
+            Operation {
+                query: DATES,
+                ..op(
+                    "Impact per day (days with intents; window at most 366 days)",
+                    ApiKey,
+                    Option::None,
+                    200,
+                    "DailyImpactList",
+                )
+            }
+        }
         _ => return crate::widget::openapi::operation(method, path),
     };
     Some(o)
@@ -281,6 +317,14 @@ fn query_parameter(name: &str) -> Value {
             json!({"type": "string", "enum": ["asc", "desc"], "default": "desc"}),
         ),
         "external_id" => ("external_id", json!({"type": "string"})),
+        "sort_order_asc" => (
+            "sort_order",
+            json!({"type": "string", "enum": ["asc", "desc"], "default": "asc"}),
+        ),
+        "month" => (
+            "month",
+            json!({"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"}),
+        ),
         "date_from" | "date_to" => (
             name,
             json!({"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}),
@@ -304,7 +348,7 @@ fn query_parameter(name: &str) -> Value {
         ),
         _ => (name, json!({"type": "string"})),
     };
-    json!({"name": param, "in": "query", "required": false, "schema": schema})
+    json!({"name": param, "in": "query", "required": param == "month", "schema": schema})
 }
 
 fn path_parameters(path: &str) -> Vec<Value> {

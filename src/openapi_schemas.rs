@@ -77,7 +77,7 @@ fn metadata() -> Value {
 
 pub fn schemas() -> Value {
     let timestamp = json!({"type": "string", "description": "RFC 3339 UTC with microseconds"});
-    json!({
+    let mut schemas = json!({
         "Error": {
             "type": "object",
             "required": ["error"],
@@ -277,5 +277,46 @@ pub fn schemas() -> Value {
                                           "description": "Minutes; null means the default"}}
         },
         "Empty": {"type": "object"}
+    });
+    if let (Some(all), Value::Object(more)) = (schemas.as_object_mut(), report_schemas()) {
+        all.extend(more);
+    }
+    schemas
+}
+
+/// The bodies of the reports (SPEC 13).
+fn report_schemas() -> Value {
+    let count = json!({"type": "integer", "minimum": 0});
+    json!({
+        "StatementCampaign": {
+            "type": "object",
+            "required": ["campaign_identifier", "name", "amount", "donation_count", "impact"],
+            "properties": {
+                "campaign_identifier": {"type": "string"}, "name": {"type": "string"},
+                "amount": count, "donation_count": count,
+                "impact": {"type": "array", "items": r("Impact")}
+            }
+        },
+        "Statement": {
+            "type": "object",
+            "required": ["month", "currency", "total_amount", "donation_count", "campaigns"],
+            "properties": {
+                "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+                "currency": {"const": "usd"},
+                "total_amount": count, "donation_count": count,
+                "campaigns": {"type": "array", "items": r("StatementCampaign")}
+            }
+        },
+        "StatementEnvelope": envelope("Statement"),
+        "DailyImpact": {
+            "type": "object",
+            "required": ["date", "amount", "donation_count", "impact"],
+            "properties": {
+                "date": {"type": "string", "format": "date"},
+                "amount": count, "donation_count": count,
+                "impact": {"type": "array", "items": r("Impact")}
+            }
+        },
+        "DailyImpactList": list_of("DailyImpact")
     })
 }

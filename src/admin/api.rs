@@ -16,7 +16,7 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 /// `organization_id` query filter: absent, or a ULID (anything else is a 422).
-fn org_filter(query: &QueryMap, errors: &mut FieldErrors) -> Option<String> {
+pub(crate) fn org_filter(query: &QueryMap, errors: &mut FieldErrors) -> Option<String> {
     let raw = query.get("organization_id").filter(|s| !s.is_empty())?;
     let parsed = parse_id(raw);
     if parsed.is_none() {

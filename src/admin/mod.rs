@@ -4,10 +4,12 @@
 pub mod api;
 pub mod assets;
 pub mod demo;
+pub mod reports;
 
 use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    reports::configure(cfg);
     api::configure(cfg);
     crate::metrics::configure(cfg);
     demo::configure(cfg);

@@ -2,9 +2,11 @@
 //! OpenAPI document is generated from it. The operator surface (`/admin`, `/demo`) mounts after.
 
 pub mod campaigns;
+pub mod csv_body;
 pub mod directory;
 pub mod health;
 pub mod intents;
+pub mod reports;
 pub mod session_input;
 pub mod session_view;
 pub mod sessions;
@@ -44,6 +46,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         health::endpoints(),
         campaigns::endpoints(),
         directory::endpoints(),
+        // Before intents: `/donation_intents/export.csv` must be tried before `/donation_intents/{id}`.
+        reports::endpoints(),
         intents::endpoints(),
         sessions::endpoints(),
         crate::widget::endpoints(),

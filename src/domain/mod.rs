@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod impact;
+pub mod month;
 pub mod session;
 
 /// Smallest and largest amount in cents that any amount field accepts.

@@ -1,9 +1,12 @@
 //! SQL only: synchronous functions over a connection, knowing nothing of HTTP.
 
 pub mod campaigns;
+pub mod daily;
 pub mod directory;
+pub mod export;
 pub mod intents;
 pub mod orgs;
 pub mod reports;
 pub mod sessions;
+pub mod statements;
 pub mod totals;

@@ -128,8 +128,8 @@ pub struct CampaignTotal {
 /// One metric's running total over the kept rows of a party, grouped by key as the API reports
 /// it. Wording that changed over time is reported as SQL's MAX would pick it (byte order; a
 /// missing emoji or icon only where every row lacks it).
-struct MetricSum {
-    key: String,
+pub(crate) struct MetricSum {
+    pub(crate) key: String,
     name: String,
     emoji: Option<String>,
     icon: Option<String>,
@@ -138,11 +138,13 @@ struct MetricSum {
     unit_plural: String,
     verb_past: String,
     /// The earliest intent, which orders the metrics.
-    first: i64,
+    pub(crate) first: i64,
 }
 
 impl MetricSum {
-    fn new(r: &Row) -> rusqlite::Result<MetricSum> {
+    /// From a row of `key, name, emoji, icon, quantity_centi, unit_singular, unit_plural,
+    /// verb_past, first_created_at`.
+    pub(crate) fn new(r: &Row) -> rusqlite::Result<MetricSum> {
         Ok(MetricSum {
             key: r.get(0)?,
             name: r.get(1)?,
@@ -156,7 +158,7 @@ impl MetricSum {
         })
     }
 
-    fn add(&mut self, r: &Row) -> rusqlite::Result<()> {
+    pub(crate) fn add(&mut self, r: &Row) -> rusqlite::Result<()> {
         fn max_text(slot: &mut String, v: ValueRef) -> rusqlite::Result<()> {
             let v = v.as_str()?;
             if v > slot.as_str() {
@@ -183,7 +185,7 @@ impl MetricSum {
         Ok(())
     }
 
-    fn into_impact(self) -> Impact {
+    pub(crate) fn into_impact(self) -> Impact {
         Impact::from_parts(
             &self.key,
             &self.name,

@@ -12,6 +12,7 @@ mod intents;
 mod operations;
 mod process;
 mod read_replica;
+mod reports;
 mod session_rules;
 mod sessions;
 mod widget;
