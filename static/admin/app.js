@@ -194,6 +194,7 @@
     $$('.panel').forEach((p) => { p.hidden = p.id !== `panel-${tab}`; });
     $$('#tabs button').forEach((b) => b.classList.toggle('active', b.dataset.tab === tab));
     loaders[tab]().catch(fail);
+    document.dispatchEvent(new CustomEvent('admin:tab', { detail: tab })); // reports.js
   }
 
   async function refreshOrgs() {
