@@ -242,6 +242,7 @@ start_api "$work/big.db"
 big_ready_ms=$ready_ms
 log "/healthz answered ${big_ready_ms} ms after start on the ${INTENTS}-intent database"
 big_scenarios "" "${LATENCY_CONNECTIONS[@]}"
+source bench/reports.sh && bench_reports
 stop_server
 source bench/metrics_ab.sh
 metrics_ab
