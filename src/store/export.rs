@@ -52,11 +52,19 @@ struct Pending {
     amount: String,
     fields: [Option<String>; 6],
     approximated: bool,
-    impact: String,
+    /// `(position, label)` of each snapshot row, in whatever order they came.
+    impact: Vec<(i64, String)>,
 }
 
 impl Pending {
-    fn write(&self, out: &mut csv::Writer<Vec<u8>>) -> csv::Result<()> {
+    fn write(&mut self, out: &mut csv::Writer<Vec<u8>>) -> csv::Result<()> {
+        self.impact.sort_unstable_by_key(|(position, _)| *position);
+        let impact = self
+            .impact
+            .iter()
+            .map(|(_, l)| l.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
         let text = |i: usize| self.fields[i].as_deref().unwrap_or("");
         out.write_record([
             self.id.as_str(),
@@ -68,7 +76,7 @@ impl Pending {
             text(3),
             text(4),
             text(5),
-            &self.impact,
+            &impact,
         ])
     }
 }
@@ -100,24 +108,23 @@ pub fn write_chunk(
     } else {
         ("ASC", ">")
     };
-    // The intents of the chunk come from the (org_id, created_at, id) index, the row values
-    // comparison resuming exactly after the cursor; their snapshot rows and the customer's and
-    // vendor's external ids are joined to each. A deleted customer or vendor leaves its external
-    // id empty.
+    // The intents come from the (org_id, created_at, id) index in the export's order, resuming
+    // right after the cursor (a row-value comparison, also an index range), each joined to its
+    // snapshot rows and to the customer's and vendor's external ids (empty once deleted). The
+    // ORDER BY is the index's own order, so SQLite sorts nothing and hands rows over as it finds
+    // them; an intent's rows are adjacent (its id is unique), and the chunk ends in Rust after
+    // `limit` intents, not by a LIMIT (which would count snapshot rows).
     let sql = format!(
-        "SELECT p.id, p.created_at, p.amount, p.campaign_identifier, p.customer_id, c.external_id,
-                p.vendor_id, v.external_id, p.session_id, p.approximated,
-                ii.quantity_centi, ii.unit_singular, ii.unit_plural, ii.verb_past
-         FROM (SELECT id, created_at, amount, campaign_identifier, customer_id, vendor_id, session_id,
-                      approximated
-               FROM donation_intents
-               WHERE org_id = ?1 AND created_at >= ?2 AND created_at < ?3
-                 AND (created_at, id) {after} (?4, ?5)
-               ORDER BY created_at {d}, id {d} LIMIT ?6) AS p
-         LEFT JOIN customers c ON c.id = p.customer_id AND c.org_id = ?1
-         LEFT JOIN vendors v ON v.id = p.vendor_id AND v.org_id = ?1
-         LEFT JOIN intent_impacts ii ON ii.intent_id = p.id
-         ORDER BY p.created_at {d}, p.id {d}, ii.position"
+        "SELECT di.id, di.created_at, di.amount, di.campaign_identifier, di.customer_id, c.external_id,
+                di.vendor_id, v.external_id, di.session_id, di.approximated,
+                ii.position, ii.quantity_centi, ii.unit_singular, ii.unit_plural, ii.verb_past
+         FROM donation_intents di
+         LEFT JOIN customers c ON c.id = di.customer_id AND c.org_id = ?1
+         LEFT JOIN vendors v ON v.id = di.vendor_id AND v.org_id = ?1
+         LEFT JOIN intent_impacts ii ON ii.intent_id = di.id
+         WHERE di.org_id = ?1 AND di.created_at >= ?2 AND di.created_at < ?3
+           AND (di.created_at, di.id) {after} (?4, ?5)
+         ORDER BY di.created_at {d}, di.id {d}"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     // Before the first chunk, a cursor outside every range (ids are never empty).
@@ -131,18 +138,22 @@ pub fn write_chunk(
         query.start,
         query.end,
         last_at,
-        last_id,
-        limit
+        last_id
     ])?;
     let mut pending: Option<Pending> = None;
     let mut written = 0;
+    let mut more = false;
     while let Some(r) = rows.next()? {
         let id = r.get_ref(0)?.as_str()?;
         if pending.as_ref().is_none_or(|p| p.id != id) {
-            if let Some(p) = pending.take() {
+            if let Some(mut p) = pending.take() {
                 p.write(out).map_err(csv_error)?;
                 written += 1;
                 cursor.last = Some((p.created_at, p.id));
+                if written == limit {
+                    more = true;
+                    break;
+                }
             }
             let text = |i: usize| -> rusqlite::Result<Option<String>> { r.get(i) };
             pending = Some(Pending {
@@ -151,29 +162,27 @@ pub fn write_chunk(
                 amount: r.get::<_, i64>(2)?.to_string(),
                 fields: [text(3)?, text(4)?, text(5)?, text(6)?, text(7)?, text(8)?],
                 approximated: r.get(9)?,
-                impact: String::new(),
+                impact: Vec::new(),
             });
         }
-        if let (Some(p), Some(centi)) = (pending.as_mut(), r.get::<_, Option<i64>>(10)?) {
-            if !p.impact.is_empty() {
-                p.impact.push_str("; ");
-            }
-            p.impact.push_str(&label(
-                centi,
-                r.get_ref(11)?.as_str()?,
-                r.get_ref(12)?.as_str()?,
-                r.get_ref(13)?.as_str()?,
-                p.approximated,
+        if let (Some(p), Some(position)) = (pending.as_mut(), r.get::<_, Option<i64>>(10)?) {
+            p.impact.push((
+                position,
+                label(
+                    r.get(11)?,
+                    r.get_ref(12)?.as_str()?,
+                    r.get_ref(13)?.as_str()?,
+                    r.get_ref(14)?.as_str()?,
+                    p.approximated,
+                ),
             ));
         }
     }
-    if let Some(p) = pending.take() {
+    if let Some(mut p) = pending.take() {
         p.write(out).map_err(csv_error)?;
         written += 1;
         cursor.last = Some((p.created_at, p.id));
     }
-    if written < limit {
-        cursor.done = true;
-    }
+    cursor.done = !more;
     Ok(written)
 }

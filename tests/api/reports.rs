@@ -541,7 +541,32 @@ async fn the_export_is_rfc_4180_csv_with_every_column_parsed_back_exactly() {
     let customer = create_party(&app, "/customers", json!({"external_id": tricky})).await;
     let vendor = create_party(&app, "/vendors", json!({"external_id": "v, 1"})).await;
     let (customer, vendor) = (id_of(&customer), id_of(&vendor));
-    direct_intents(&app, (2026, 2, 1), &[("trees-for-the-future", 1_000)]).await;
+    // A campaign of two metrics, whose keys sort against their order: labels follow the order.
+    let bees = json!({"identifier": "bees-and-trees", "name": "Bees, and trees",
+        "impact_metrics": [
+            {"key": "z_hives", "name": "Hives built", "unit_singular": "hive", "unit_plural": "hives",
+             "verb_present": "build", "verb_past": "built", "impact_per_dollar": 0.5},
+            {"key": "a_trees", "name": "Trees planted", "unit_singular": "tree", "unit_plural": "trees",
+             "verb_present": "plant", "verb_past": "planted", "impact_per_dollar": 2}]});
+    let resp = app
+        .admin(Method::POST, "/admin/api/campaigns")
+        .json(&bees)
+        .send()
+        .await
+        .expect("request");
+    json_ok(resp, 201).await;
+    direct_intents(
+        &app,
+        (2026, 2, 1),
+        &[("trees-for-the-future", 1_000), ("bees-and-trees", 1_000)],
+    )
+    .await;
+    let statement = json_ok(app.get("/reports/monthly?month=2026-02").await, 200).await;
+    assert_eq!(statement["data"]["campaigns"][0]["name"], "Bees, and trees");
+    assert_eq!(
+        labels(&statement["data"]["campaigns"][0]["impact"]),
+        ["5 hives built", "20 trees planted"]
+    );
     app.clock.set(day(2026, 2, 2));
     let session_intent = donate(&app, Some(&customer), Some(&vendor), "cleanhub", 250).await;
     // An approximated session's intent keeps its `~`.
@@ -576,7 +601,7 @@ async fn the_export_is_rfc_4180_csv_with_every_column_parsed_back_exactly() {
     );
     let (head, rows) = csv_of(resp, "donation_intents.csv").await;
     assert_eq!(head, EXPORT_COLUMNS);
-    assert_eq!(rows.len(), 3);
+    assert_eq!(rows.len(), 4);
     let listed = json_ok(app.get("/donation_intents?sort_order=asc").await, 200).await;
     let expected: Vec<Vec<String>> = listed["data"]
         .as_array()
@@ -608,10 +633,11 @@ async fn the_export_is_rfc_4180_csv_with_every_column_parsed_back_exactly() {
         })
         .collect();
     assert_eq!(rows, expected);
-    assert_eq!(rows[1][0], id_of(&session_intent));
-    assert_eq!(rows[1][5], tricky);
-    assert_eq!(rows[2][9], "~0.2 safe nights provided");
+    assert_eq!(rows[2][0], id_of(&session_intent));
+    assert_eq!(rows[2][5], tricky);
+    assert_eq!(rows[3][9], "~0.2 safe nights provided");
     assert_eq!(rows[0][9], "40 trees planted");
+    assert_eq!(rows[1][9], "5 hives built; 20 trees planted");
 
     // The raw bytes quote what needs quoting, double inner quotes, and end lines with CRLF.
     let raw = app
@@ -633,7 +659,7 @@ async fn the_export_is_rfc_4180_csv_with_every_column_parsed_back_exactly() {
     )
     .await;
     assert_eq!(
-        (rows[1][4].as_str(), rows[1][5].as_str()),
+        (rows[2][4].as_str(), rows[2][5].as_str()),
         (customer.as_str(), "")
     );
 }
