@@ -231,7 +231,7 @@ pub fn operation(method: &str, path: &str) -> Option<Operation> {
             ..op("Monthly statement as CSV", ApiKey, Option::None, 200, "text/csv")
         },
         ("GET", "/donation_intents/export.csv") => Operation {
-            query: &["date_from", "date_to", "sort_order_asc"],
+            query: &["date_from", "date_to", "sort_by_created", "sort_order_asc"],
             ..op(
                 "Every intent as CSV, streamed",
                 ApiKey,

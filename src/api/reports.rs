@@ -52,8 +52,12 @@ pub fn month_param(query: &QueryMap, errors: &mut FieldErrors) -> Option<Month> 
     }
 }
 
-/// `sort_order` as in SPEC 4, but ascending unless asked otherwise (SPEC 13).
+/// `sort_order` as in SPEC 4, but ascending unless asked otherwise (SPEC 13); `sort_by`, if
+/// given, can only be `created_at`, as on the list.
 fn descending(query: &QueryMap, errors: &mut FieldErrors) -> bool {
+    if query.get("sort_by").is_some_and(|s| s != "created_at") {
+        errors.add("sort_by", "must be one of: created_at");
+    }
     match query.get("sort_order") {
         None | Some("asc") => false,
         Some("desc") => true,

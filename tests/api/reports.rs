@@ -737,6 +737,7 @@ async fn the_export_filters_by_inclusive_dates_and_orders_as_asked() {
 
     for (query, field) in [
         ("?sort_order=up", "sort_order"),
+        ("?sort_by=amount", "sort_by"),
         ("?date_from=2026-3-1", "date_from"),
         ("?date_to=tomorrow", "date_to"),
     ] {
