@@ -93,3 +93,70 @@ where
         Some((item.map_err(actix_web::Error::from), receiver))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::StreamExt;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+
+    fn db() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Db::open(&dir.path().join("t.db"), 2).expect("database");
+        (dir, db)
+    }
+
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+
+    #[actix_web::test]
+    async fn chunks_are_read_only_as_fast_as_the_client_takes_them() {
+        let (_dir, db) = db();
+        let stream = chunked(db, 0u32, |_, n| {
+            CALLS.fetch_add(1, Ordering::SeqCst);
+            *n += 1;
+            Ok((*n <= 100).then(|| Bytes::from(format!("{n}\n"))))
+        });
+        let mut stream = Box::pin(stream);
+        let first = stream.next().await.expect("a chunk").expect("ok");
+        assert_eq!(first, "1\n");
+        // The reader settles READ_AHEAD chunks ahead plus the one it waits to hand over, however
+        // many are left: backpressure, not a read of everything into memory.
+        let settled = READ_AHEAD + 2;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while CALLS.load(Ordering::SeqCst) < settled && Instant::now() < deadline {
+            actix_web::rt::time::sleep(Duration::from_millis(1)).await;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(CALLS.load(Ordering::SeqCst), settled);
+        let rest: Vec<Bytes> = stream.map(|c| c.expect("ok")).collect().await;
+        assert_eq!(rest.len(), 99);
+        assert_eq!(rest[98], "100\n");
+        assert_eq!(CALLS.load(Ordering::SeqCst), 101);
+    }
+
+    #[actix_web::test]
+    async fn a_failed_read_ends_the_body_with_an_error() {
+        let (_dir, db) = db();
+        let stream = chunked(db, 0u32, |_, n| {
+            *n += 1;
+            if *n == 3 {
+                return Err(ApiError::Internal("disk on fire".into()));
+            }
+            Ok(Some(Bytes::from_static(b"row\r\n")))
+        });
+        let items: Vec<_> = Box::pin(stream).collect().await;
+        assert_eq!(items.len(), 3);
+        assert!(items[0].is_ok() && items[1].is_ok());
+        assert!(items[2].is_err());
+    }
+
+    #[test]
+    fn small_files_are_rfc_4180() {
+        let bytes = csv_bytes(&["a", "b"], [["x,y", "say \"hi\"\nbye"]]).expect("csv");
+        assert_eq!(
+            String::from_utf8(bytes).expect("utf-8"),
+            "a,b\r\n\"x,y\",\"say \"\"hi\"\"\nbye\"\r\n"
+        );
+    }
+}
