@@ -25,7 +25,7 @@ bench_reports() {
     log "export of ${INTENTS} intents"
     mark=$(wc -l <"$work/server.log")
     peak_rss_reset
-    lines=$(curl -sS -H "Authorization: Bearer $API_KEY" -w '%{stderr}%{http_code} %{time_total}' \
+    lines=$(curl -sS -H "Authorization: Bearer $API_KEY" -w '%{stderr}%{http_code} %{time_total}\n' \
         "$base/donation_intents/export.csv" 2>"$work/export.timing" | wc -l || true)
     read -r code secs <"$work/export.timing"
     rows=$((lines - 1))

@@ -103,10 +103,13 @@ pub fn write_chunk(
     limit: i64,
     out: &mut csv::Writer<Vec<u8>>,
 ) -> rusqlite::Result<i64> {
-    let (d, after) = if query.descending {
-        ("DESC", "<")
+    // The cursor is the only bound on the side the export starts from (the first chunk's cursor
+    // is that end of the range), so SQLite seeks the index to it: with a second bound on that
+    // side it took the range's, and every chunk scanned from the range's start again.
+    let (d, after, other_end) = if query.descending {
+        ("DESC", "<", "di.created_at >= ?2")
     } else {
-        ("ASC", ">")
+        ("ASC", ">", "di.created_at < ?3")
     };
     // The intents come from the (org_id, created_at, id) index in the export's order, resuming
     // right after the cursor (a row-value comparison, also an index range), each joined to its
@@ -122,16 +125,16 @@ pub fn write_chunk(
          LEFT JOIN customers c ON c.id = di.customer_id AND c.org_id = ?1
          LEFT JOIN vendors v ON v.id = di.vendor_id AND v.org_id = ?1
          LEFT JOIN intent_impacts ii ON ii.intent_id = di.id
-         WHERE di.org_id = ?1 AND di.created_at >= ?2 AND di.created_at < ?3
-           AND (di.created_at, di.id) {after} (?4, ?5)
+         WHERE di.org_id = ?1 AND (di.created_at, di.id) {after} (?4, ?5) AND {other_end}
          ORDER BY di.created_at {d}, di.id {d}"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    // Before the first chunk, a cursor outside every range (ids are never empty).
+    // Before the first chunk, the start of the range: ids are never empty, so `> (start, '')` is
+    // `created_at >= start`, and `< (end, '')` is `created_at < end`.
     let (last_at, last_id) = match &cursor.last {
         Some((at, id)) => (*at, id.as_str()),
-        None if query.descending => (i64::MAX, ""),
-        None => (i64::MIN, ""),
+        None if query.descending => (query.end, ""),
+        None => (query.start, ""),
     };
     let mut rows = stmt.query(params![
         query.org_id,
