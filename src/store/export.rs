@@ -94,6 +94,32 @@ fn csv_error(e: csv::Error) -> rusqlite::Error {
     rusqlite::Error::ToSqlConversionFailure(Box::new(e))
 }
 
+/// The statement of [`write_chunk`]: `?1` org, `?2`/`?3` the range, `?4`/`?5` the cursor.
+fn chunk_sql(descending: bool) -> String {
+    let (d, after, other_end) = if descending {
+        ("DESC", "<", "di.created_at >= ?2")
+    } else {
+        ("ASC", ">", "di.created_at < ?3")
+    };
+    // The intents come from the (org_id, created_at, id) index in the export's order, resuming
+    // right after the cursor (a row-value comparison, also an index range), each joined to its
+    // snapshot rows and to the customer's and vendor's external ids (empty once deleted). The
+    // ORDER BY is the index's own order, so SQLite sorts nothing and hands rows over as it finds
+    // them; an intent's rows are adjacent (its id is unique), and the chunk ends in Rust after
+    // `limit` intents, not by a LIMIT (which would count snapshot rows).
+    format!(
+        "SELECT di.id, di.created_at, di.amount, di.campaign_identifier, di.customer_id, c.external_id,
+                di.vendor_id, v.external_id, di.session_id, di.approximated,
+                ii.position, ii.quantity_centi, ii.unit_singular, ii.unit_plural, ii.verb_past
+         FROM donation_intents di
+         LEFT JOIN customers c ON c.id = di.customer_id AND c.org_id = ?1
+         LEFT JOIN vendors v ON v.id = di.vendor_id AND v.org_id = ?1
+         LEFT JOIN intent_impacts ii ON ii.intent_id = di.id
+         WHERE di.org_id = ?1 AND (di.created_at, di.id) {after} (?4, ?5) AND {other_end}
+         ORDER BY di.created_at {d}, di.id {d}"
+    )
+}
+
 /// Writes the next at most `limit` intents after `cursor` to `out` and moves the cursor past them
 /// (setting `done` when none are left). Returns how many intents were written.
 pub fn write_chunk(
@@ -106,28 +132,7 @@ pub fn write_chunk(
     // The cursor is the only bound on the side the export starts from (the first chunk's cursor
     // is that end of the range), so SQLite seeks the index to it: with a second bound on that
     // side it took the range's, and every chunk scanned from the range's start again.
-    let (d, after, other_end) = if query.descending {
-        ("DESC", "<", "di.created_at >= ?2")
-    } else {
-        ("ASC", ">", "di.created_at < ?3")
-    };
-    // The intents come from the (org_id, created_at, id) index in the export's order, resuming
-    // right after the cursor (a row-value comparison, also an index range), each joined to its
-    // snapshot rows and to the customer's and vendor's external ids (empty once deleted). The
-    // ORDER BY is the index's own order, so SQLite sorts nothing and hands rows over as it finds
-    // them; an intent's rows are adjacent (its id is unique), and the chunk ends in Rust after
-    // `limit` intents, not by a LIMIT (which would count snapshot rows).
-    let sql = format!(
-        "SELECT di.id, di.created_at, di.amount, di.campaign_identifier, di.customer_id, c.external_id,
-                di.vendor_id, v.external_id, di.session_id, di.approximated,
-                ii.position, ii.quantity_centi, ii.unit_singular, ii.unit_plural, ii.verb_past
-         FROM donation_intents di
-         LEFT JOIN customers c ON c.id = di.customer_id AND c.org_id = ?1
-         LEFT JOIN vendors v ON v.id = di.vendor_id AND v.org_id = ?1
-         LEFT JOIN intent_impacts ii ON ii.intent_id = di.id
-         WHERE di.org_id = ?1 AND (di.created_at, di.id) {after} (?4, ?5) AND {other_end}
-         ORDER BY di.created_at {d}, di.id {d}"
-    );
+    let sql = chunk_sql(query.descending);
     let mut stmt = conn.prepare_cached(&sql)?;
     // Before the first chunk, the start of the range: ids are never empty, so `> (start, '')` is
     // `created_at >= start`, and `< (end, '')` is `created_at < end`.
@@ -188,4 +193,38 @@ pub fn write_chunk(
     }
     cursor.done = !more;
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each chunk must seek the index to its cursor: were the range's bound used instead, every
+    /// chunk would scan from the range's start again (quadratic in the export's size).
+    #[test]
+    fn a_chunk_seeks_the_index_to_its_cursor() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = crate::db::open(&dir.path().join("t.db")).expect("database");
+        for (descending, bound) in [
+            (false, "(created_at,id)>(?,?)"),
+            (true, "(created_at,id)<(?,?)"),
+        ] {
+            let plan: Vec<String> = conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {}", chunk_sql(descending)))
+                .expect("explain")
+                .query_map([rusqlite::types::Null; 5], |r| r.get::<_, String>(3))
+                .expect("plan")
+                .collect::<rusqlite::Result<_>>()
+                .expect("rows");
+            let search = plan
+                .iter()
+                .find(|l| l.contains("SEARCH di"))
+                .unwrap_or_else(|| panic!("no index search: {plan:?}"));
+            assert!(
+                search.contains("donation_intents_org") && search.contains(bound),
+                "{search}"
+            );
+            assert!(!plan.iter().any(|l| l.contains("TEMP B-TREE")), "{plan:?}");
+        }
+    }
 }
