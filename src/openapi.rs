@@ -228,7 +228,13 @@ pub fn operation(method: &str, path: &str) -> Option<Operation> {
         },
         ("GET", "/reports/monthly.csv") => Operation {
             query: &["month"],
-            ..op("Monthly statement as CSV", ApiKey, Option::None, 200, "text/csv")
+            ..op(
+                "Monthly statement as CSV",
+                ApiKey,
+                Option::None,
+                200,
+                "text/csv",
+            )
         },
         ("GET", "/donation_intents/export.csv") => Operation {
             query: &["date_from", "date_to", "sort_by_created", "sort_order_asc"],
