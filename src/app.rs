@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::extract::BODY_LIMIT;
 use crate::middleware::{outermost, CorsPolicy};
+use crate::request_log::RequestLog;
 use crate::state::{AppState, CatalogCache, KeyCache};
 use crate::sweeper::Sweeper;
 use actix_web::dev::Server;
@@ -79,6 +80,7 @@ impl Application {
         });
         let app_state = state.clone();
         let in_flight = web::Data::new(crate::idempotency::InFlight::default());
+        let request_log = web::Data::new(RequestLog::new(config.serve.request_log));
         let request_timeout = Duration::from_secs(config.serve.request_timeout);
         let server = HttpServer::new(move || {
             App::new()
@@ -87,10 +89,12 @@ impl Application {
                 .app_data(web::PayloadConfig::new(BODY_LIMIT))
                 .app_data(crate::extract::BodyTimeout(request_timeout))
                 .app_data(in_flight.clone())
+                .app_data(request_log.clone())
                 .configure(crate::api::configure)
                 .wrap(from_fn(crate::idempotency::idempotency))
                 .wrap(from_fn(crate::replica::refuse_writes))
                 .wrap(from_fn(outermost))
+                .wrap(from_fn(crate::request_log::record))
         })
         .workers(workers)
         .client_request_timeout(request_timeout)

@@ -3,7 +3,7 @@
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::dev::Payload;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use rand::distributions::Alphanumeric;
 use rand::Rng;
@@ -66,10 +66,14 @@ impl ApiKey {
     async fn authenticate(req: &HttpRequest) -> Result<ApiKey, ApiError> {
         let token = bearer(req).ok_or(ApiError::Unauthorized)?;
         let state = state(req)?;
-        state
+        let key = state
             .keys
             .authenticate(&state.db, &state.clock, &token)
-            .await
+            .await?;
+        // The request log files the request under this organization.
+        req.extensions_mut()
+            .insert(crate::request_log::Org(key.org_id.clone()));
+        Ok(key)
     }
 }
 

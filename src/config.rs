@@ -115,6 +115,12 @@ pub struct ServeArgs {
           value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false,
           num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub read_only: bool,
+
+    /// API requests kept per organization in the in-memory request log (0 turns it off).
+    #[arg(long, env = "IMPACTAPI_REQUEST_LOG", global = true,
+          default_value_t = crate::request_log::DEFAULT_CAPACITY,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=100_000))]
+    pub request_log: usize,
 }
 
 impl ServeArgs {
@@ -212,6 +218,7 @@ impl Config {
                 metrics: true,
                 metrics_public: false,
                 read_only: false,
+                request_log: crate::request_log::DEFAULT_CAPACITY,
             },
         }
     }

@@ -3,7 +3,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use actix_web::dev::Payload;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -57,6 +57,7 @@ impl FromRequest for JsonBody {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let bytes = web::Bytes::from_request(req, payload);
         let limit = req.app_data::<BodyTimeout>().copied().unwrap_or_default().0;
+        let req = req.clone();
         Box::pin(async move {
             let raw = tokio::time::timeout(limit, bytes)
                 .await
@@ -68,6 +69,9 @@ impl FromRequest for JsonBody {
                         ApiError::InvalidJson(format!("Could not read the request body: {e}"))
                     }
                 })?;
+            // For the request log, which keeps what was sent even when it does not parse.
+            req.extensions_mut()
+                .insert(crate::request_log::RawBody(raw.clone()));
             if raw.iter().all(u8::is_ascii_whitespace) {
                 return Ok(JsonBody { value: None, raw });
             }

@@ -23,6 +23,7 @@ pub mod openapi_schemas;
 pub mod pagination;
 pub mod replica;
 pub mod replication;
+pub mod request_log;
 pub mod state;
 pub mod store;
 pub mod sweeper;

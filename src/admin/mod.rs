@@ -5,11 +5,13 @@ pub mod api;
 pub mod assets;
 pub mod demo;
 pub mod reports;
+pub mod sandbox;
 
 use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     reports::configure(cfg);
+    sandbox::configure(cfg);
     api::configure(cfg);
     crate::metrics::configure(cfg);
     demo::configure(cfg);

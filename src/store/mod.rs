@@ -7,6 +7,7 @@ pub mod export;
 pub mod intents;
 pub mod orgs;
 pub mod reports;
+pub mod reset;
 pub mod sessions;
 pub mod statements;
 pub mod totals;
