@@ -166,6 +166,8 @@ pub fn run(db: &Path, json_mode: bool, command: Command) -> Result<(), String> {
         }
         Command::Backup { dest } => backup(db, &dest, json_mode),
         Command::Restore(args) => crate::replication::restore(db, &args, json_mode),
+        Command::Orgs(OrgsCommand::Reset { id }) => crate::fixtures::reset_org(db, json_mode, &id),
+        Command::Fixtures(command) => crate::fixtures::run(db, json_mode, command),
     }
 }
 

@@ -150,6 +150,9 @@ pub enum Command {
     Backup { dest: PathBuf },
     /// Rebuild the database file (--db, which must not exist) from a Litestream replica.
     Restore(RestoreArgs),
+    /// Export, load or generate an organization's data (the developer sandbox).
+    #[command(subcommand)]
+    Fixtures(FixturesCommand),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -173,6 +176,38 @@ pub enum OrgsCommand {
     Create { name: String },
     /// List organizations.
     List,
+    /// Delete an organization's customers, vendors, sessions and donation intents (keys stay).
+    Reset { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FixturesCommand {
+    /// Print the organization's data as a fixture file (JSON) on stdout.
+    Export {
+        #[arg(long)]
+        org: String,
+    },
+    /// Load a fixture file into the organization, all or nothing; `-` reads stdin.
+    Load {
+        #[arg(long)]
+        org: String,
+        file: PathBuf,
+    },
+    /// Generate a realistic history: customers, vendors, sessions in every status, intents.
+    Demo {
+        #[arg(long)]
+        org: String,
+        /// How many customers to create.
+        #[arg(long, default_value_t = 25,
+              value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
+        customers: usize,
+        /// How many days of history, ending now.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        days: u32,
+        /// Seed for the generator (the same seed, the same history).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -15,6 +15,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod extract;
+pub mod fixtures;
 pub mod idempotency;
 pub mod metrics;
 pub mod middleware;

@@ -4,6 +4,7 @@ pub mod campaigns;
 pub mod daily;
 pub mod directory;
 pub mod export;
+pub mod fixtures;
 pub mod intents;
 pub mod orgs;
 pub mod reports;
