@@ -13,6 +13,7 @@ mod operations;
 mod process;
 mod read_replica;
 mod reports;
+mod sandbox;
 mod session_rules;
 mod sessions;
 mod widget;
