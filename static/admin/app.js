@@ -186,6 +186,13 @@
     intents: loadIntents,
     billing: loadBilling,
   };
+  // Pages kept in files of their own (requests.js) register through window.impactAdminPages,
+  // before this script runs; each gets these helpers and returns its loader.
+  for (const extra of window.impactAdminPages || []) {
+    loaders[extra.tab] = extra.setup({
+      api, h, query, fail, flash, when, shortId, orgName, badge, emptyRow, pager,
+    });
+  }
 
   function show(tab) {
     if (!loaders[tab]) tab = 'overview';
