@@ -215,6 +215,7 @@ start_api "$work/fresh.db"
 fresh_ready_ms=$ready_ms
 fresh_scenarios "" "${CONNECTIONS[@]}"
 stop_server
+source bench/sandbox.sh && sandbox_bench
 
 log "seeding $INTENTS intents ($CUSTOMER_INTENTS for one customer)"
 seed_started=$(now_ms)
