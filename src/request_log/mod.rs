@@ -39,34 +39,55 @@ pub struct RawBody(pub web::Bytes);
 /// A body as kept: redacted, then cut to [`BODY_LIMIT`] on a character boundary.
 #[derive(Debug, Clone)]
 pub struct Body {
-    pub text: String,
+    pub text: web::Bytes,
     /// The size of the whole body, in bytes.
     pub size: usize,
     pub truncated: bool,
 }
 
 impl Body {
+    /// Copies what is kept of `raw` (a request body may be a slice of the connection's read
+    /// buffer, which must not stay pinned in memory by the log).
     fn capture(raw: &[u8]) -> Body {
         let redacted = redact_json(raw);
         let bytes = redacted.as_deref().unwrap_or(raw);
-        let mut cut = bytes.len().min(BODY_LIMIT);
-        while cut < bytes.len() && cut > 0 && (bytes[cut] & 0b1100_0000) == 0b1000_0000 {
-            cut -= 1;
-        }
+        let cut = cut_point(bytes);
         Body {
-            text: String::from_utf8_lossy(&bytes[..cut]).into_owned(),
+            text: web::Bytes::copy_from_slice(&bytes[..cut]),
             size: raw.len(),
             truncated: cut < bytes.len(),
         }
     }
 
+    /// A response body the server serialized into a buffer of its own: kept by reference, without
+    /// a copy, when it holds no secret and fits.
+    fn capture_owned(raw: &web::Bytes) -> Body {
+        if raw.len() <= BODY_LIMIT && redact_json(raw).is_none() {
+            return Body {
+                text: raw.clone(),
+                size: raw.len(),
+                truncated: false,
+            };
+        }
+        Body::capture(raw)
+    }
+
     fn to_json(&self) -> Value {
         json!({
-            "body": if self.size == 0 { Value::Null } else { json!(self.text) },
+            "body": if self.size == 0 { Value::Null } else { json!(String::from_utf8_lossy(&self.text)) },
             "body_size": self.size,
             "body_truncated": self.truncated,
         })
     }
+}
+
+/// Where to cut `bytes` to keep at most [`BODY_LIMIT`] of them, on a UTF-8 character boundary.
+fn cut_point(bytes: &[u8]) -> usize {
+    let mut cut = bytes.len().min(BODY_LIMIT);
+    while cut < bytes.len() && cut > 0 && (bytes[cut] & 0b1100_0000) == 0b1000_0000 {
+        cut -= 1;
+    }
+    cut
 }
 
 /// One logged request.
@@ -399,7 +420,7 @@ pub async fn record(
     let (head, body) = response.into_parts();
     let (response, response_body) = match body.try_into_bytes() {
         Ok(bytes) => {
-            let kept = Body::capture(&bytes);
+            let kept = Body::capture_owned(&bytes);
             (head.set_body(BoxBody::new(bytes)), Some(kept))
         }
         // A streamed body (an export) is passed on untouched and not kept.
@@ -483,8 +504,15 @@ mod tests {
         }
         let body = Body::capture(big.as_bytes());
         assert!(body.truncated && body.size == big.len());
-        assert!(body.text.len() <= BODY_LIMIT && !body.text.contains("s3cr3t"));
-        assert!(body.text.starts_with(r#"{"session_secret":"[redacted]""#));
+        let text = String::from_utf8(body.text.to_vec()).expect("cut on a character boundary");
+        assert!(text.len() <= BODY_LIMIT && !text.contains("s3cr3t"));
+        assert!(text.starts_with(r#"{"session_secret":"[redacted]""#));
+        let owned = web::Bytes::from(big.clone());
+        assert_eq!(Body::capture_owned(&owned).text, body.text);
+        let small = web::Bytes::from_static(br#"{"data":{"id":"c1"}}"#);
+        let kept = Body::capture_owned(&small);
+        assert_eq!(kept.text.as_ptr(), small.as_ptr(), "kept without a copy");
+        assert!(!kept.truncated);
     }
 
     #[test]
