@@ -386,6 +386,43 @@ pub fn assert_kept_totals_match(db: &Path) {
     assert_eq!(kept, recomputed, "party_impact_totals");
 }
 
+/// No table holds a row of `org` after its reset but those a reset keeps: the organization, its
+/// keys and its webhook endpoints. (A table added later with an `org_id` column fails this until
+/// the reset's steps delete it too.)
+fn assert_nothing_left(db: &Path, org: &str) {
+    let conn = Connection::open(db).expect("open");
+    let tables: Vec<String> = conn
+        .prepare(
+            "SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) c
+             WHERE m.type = 'table' AND c.name = 'org_id'
+               AND m.name NOT IN ('api_keys', 'webhook_endpoints')",
+        )
+        .expect("prepare")
+        .query_map([], |r| r.get(0))
+        .expect("query")
+        .collect::<rusqlite::Result<_>>()
+        .expect("rows");
+    assert!(tables.len() >= 12, "{tables:?}");
+    for table in tables {
+        let left: i64 = conn
+            .query_row(
+                &format!("SELECT COUNT(*) FROM {table} WHERE org_id = ?1"),
+                [org],
+                |r| r.get(0),
+            )
+            .expect("count");
+        assert_eq!(left, 0, "{table} still holds rows of the organization");
+    }
+    let kept: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM api_keys WHERE org_id = ?1 AND revoked_at IS NULL",
+            [org],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert!(kept >= 1);
+}
+
 /// Customers, a vendor, sessions in several states and intents (direct and confirmed, one
 /// cancelled), all through the API with `key`. Returns the ids made.
 async fn populate(app: &TestApp, key: &str, tag: &str) -> Value {
@@ -565,6 +602,7 @@ async fn reset_deletes_one_organizations_data_and_keeps_its_keys_and_totals_righ
                "requests": requests_a})
     );
     assert_kept_totals_match(&app.db_path);
+    assert_nothing_left(&app.db_path, &a);
 
     // The key still works, and the organization is empty.
     for list in ["/customers", "/vendors", "/donation_intents"] {
