@@ -6,21 +6,17 @@
 //! from the request and response the server already holds, and redaction is one pass over the
 //! body's quotes that allocates only when it finds a secret. The log does not survive a restart.
 
+mod capture;
+mod entry;
 mod redact;
 
-use crate::clock::format_micros;
-use crate::state::AppState;
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::HeaderMap;
-use actix_web::middleware::Next;
-use actix_web::{web, Error, HttpMessage};
-use serde_json::{json, Value};
+use actix_web::web;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Instant;
 
+pub use capture::record;
+pub use entry::{Body, Entry};
 pub use redact::{redact_json, REDACTED};
 
 /// Entries kept per organization unless `--request-log` says otherwise.
@@ -35,149 +31,6 @@ pub struct Org(pub String);
 /// The raw request body, set by the JSON body extractor once it has read it.
 #[derive(Debug, Clone)]
 pub struct RawBody(pub web::Bytes);
-
-/// A body as kept: redacted, then cut to [`BODY_LIMIT`] on a character boundary.
-#[derive(Debug, Clone)]
-pub struct Body {
-    pub text: web::Bytes,
-    /// The size of the whole body, in bytes.
-    pub size: usize,
-    pub truncated: bool,
-}
-
-impl Body {
-    /// Copies what is kept of `raw` (a request body may be a slice of the connection's read
-    /// buffer, which must not stay pinned in memory by the log).
-    fn capture(raw: &[u8]) -> Body {
-        let redacted = redact_json(raw);
-        let bytes = redacted.as_deref().unwrap_or(raw);
-        let cut = cut_point(bytes);
-        Body {
-            text: web::Bytes::copy_from_slice(&bytes[..cut]),
-            size: raw.len(),
-            truncated: cut < bytes.len(),
-        }
-    }
-
-    /// A response body the server serialized into a buffer of its own: kept by reference, without
-    /// a copy, when it holds no secret and fits.
-    fn capture_owned(raw: &web::Bytes) -> Body {
-        if raw.len() <= BODY_LIMIT && redact_json(raw).is_none() {
-            return Body {
-                text: raw.clone(),
-                size: raw.len(),
-                truncated: false,
-            };
-        }
-        Body::capture(raw)
-    }
-
-    fn to_json(&self) -> Value {
-        json!({
-            "body": if self.size == 0 { Value::Null } else { json!(String::from_utf8_lossy(&self.text)) },
-            "body_size": self.size,
-            "body_truncated": self.truncated,
-        })
-    }
-}
-
-/// Where to cut `bytes` to keep at most [`BODY_LIMIT`] of them, on a UTF-8 character boundary.
-fn cut_point(bytes: &[u8]) -> usize {
-    let mut cut = bytes.len().min(BODY_LIMIT);
-    while cut < bytes.len() && cut > 0 && (bytes[cut] & 0b1100_0000) == 0b1000_0000 {
-        cut -= 1;
-    }
-    cut
-}
-
-/// One logged request.
-#[derive(Debug)]
-pub struct Entry {
-    /// Order of arrival across the server (newest first sorts by it).
-    pub seq: u64,
-    pub org_id: String,
-    pub correlation_id: String,
-    pub method: String,
-    pub path: String,
-    pub query: String,
-    pub status: u16,
-    pub duration_micros: u64,
-    /// When the request arrived, by the server clock (moved by time travel).
-    pub at: i64,
-    pub idempotency_key: Option<String>,
-    /// `name: value` lines, credentials already redacted.
-    pub request_headers: String,
-    pub request_body: Body,
-    pub response_headers: String,
-    pub response_body: Option<Body>,
-}
-
-fn header_lines(headers: &HeaderMap) -> String {
-    let mut out = String::with_capacity(256);
-    for (name, value) in headers {
-        out.push_str(name.as_str());
-        out.push_str(": ");
-        if redact::is_secret_header(name.as_str()) {
-            out.push_str(REDACTED);
-        } else {
-            out.push_str(&String::from_utf8_lossy(value.as_bytes()));
-        }
-        out.push('\n');
-    }
-    out
-}
-
-fn headers_json(lines: &str) -> Value {
-    let mut map = serde_json::Map::new();
-    for line in lines.lines() {
-        if let Some((name, value)) = line.split_once(": ") {
-            match map.get_mut(name) {
-                Some(Value::String(existing)) => {
-                    existing.push_str(", ");
-                    existing.push_str(value);
-                }
-                _ => {
-                    map.insert(name.to_string(), json!(value));
-                }
-            }
-        }
-    }
-    Value::Object(map)
-}
-
-impl Entry {
-    /// The list view: everything but headers and bodies.
-    pub fn summary(&self) -> Value {
-        json!({
-            "correlation_id": self.correlation_id,
-            "organization_id": self.org_id,
-            "method": self.method,
-            "path": self.path,
-            "query": self.query,
-            "status": self.status,
-            "duration_ms": self.duration_micros as f64 / 1000.0,
-            "idempotency_key": self.idempotency_key,
-            "created_at": format_micros(self.at),
-        })
-    }
-
-    /// The full view: the summary plus both sides' headers and bodies.
-    pub fn detail(&self) -> Value {
-        let mut v = self.summary();
-        let mut request = self.request_body.to_json();
-        request["headers"] = headers_json(&self.request_headers);
-        let mut response = match &self.response_body {
-            Some(b) => b.to_json(),
-            None => {
-                json!({"body": null, "body_size": null, "body_truncated": false, "streamed": true})
-            }
-        };
-        response["headers"] = headers_json(&self.response_headers);
-        v["request"] = request;
-        v["response"] = response;
-        v
-    }
-}
 
 type Ring = Arc<Mutex<VecDeque<Arc<Entry>>>>;
 
@@ -327,130 +180,6 @@ impl RequestLog {
     }
 }
 
-/// `/sessions/{id}` and `/sessions/{id}/...`: the session a secret-holding caller acted on.
-fn session_of(path: &str) -> Option<&str> {
-    let rest = path.strip_prefix("/sessions/")?;
-    let id = rest.split('/').next()?;
-    crate::domain::parse_id(id).is_some().then_some(id)
-}
-
-/// The organization a finished request belongs to: the one its API key named, or (for a
-/// session-secret call, or a replayed idempotent response that never reached a handler) looked up.
-async fn organization(res: &ServiceResponse<BoxBody>, state: Option<&AppState>) -> Option<String> {
-    if let Some(org) = res.request().extensions().get::<Org>() {
-        return Some(org.0.clone());
-    }
-    let state = state?;
-    let req = res.request();
-    if let Some(token) = crate::auth::bearer(req) {
-        if res.status().as_u16() == 401 {
-            return None;
-        }
-        let key = state
-            .keys
-            .authenticate(&state.db, &state.clock, &token)
-            .await;
-        return key.ok().map(|k| k.org_id);
-    }
-    if req.headers().contains_key("x-session-secret") {
-        let id = session_of(req.path())?.to_string();
-        return state
-            .db
-            .read_statement(move |conn| {
-                use rusqlite::OptionalExtension;
-                Ok(conn
-                    .prepare_cached("SELECT org_id FROM sessions WHERE id = ?1")?
-                    .query_row([&id], |r| r.get::<_, String>(0))
-                    .optional()?)
-            })
-            .ok()
-            .flatten();
-    }
-    None
-}
-
-/// The middleware (registered outside `outermost`, so it sees the final status, body and
-/// correlation id). Requests that name no organization (the console, `/healthz`, a bad key) are
-/// not logged.
-pub async fn record(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, Error> {
-    let log = req
-        .app_data::<web::Data<RequestLog>>()
-        .filter(|l| l.enabled())
-        .cloned();
-    let Some(log) = log else {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_boxed_body);
-    };
-    if req.path().starts_with("/admin") {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_boxed_body);
-    }
-    let started = Instant::now();
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let at = state.as_ref().map_or(0, |s| s.clock.now_micros());
-    let method = req.method().as_str().to_string();
-    let path = req.path().to_string();
-    let query = redact::redact_query(req.query_string());
-    let request_headers = header_lines(req.headers());
-    let idempotency_key = req
-        .headers()
-        .get(crate::idempotency::HEADER)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-
-    let res = next.call(req).await?.map_into_boxed_body();
-    let Some(org_id) = organization(&res, state.as_ref().map(|s| s.get_ref())).await else {
-        return Ok(res);
-    };
-    let request_body = res
-        .request()
-        .extensions()
-        .get::<RawBody>()
-        .map(|b| Body::capture(&b.0))
-        .unwrap_or_else(|| Body::capture(b""));
-    let (http_req, response) = res.into_parts();
-    let status = response.status().as_u16();
-    let response_headers = header_lines(response.headers());
-    let (head, body) = response.into_parts();
-    let (response, response_body) = match body.try_into_bytes() {
-        Ok(bytes) => {
-            let kept = Body::capture_owned(&bytes);
-            (head.set_body(BoxBody::new(bytes)), Some(kept))
-        }
-        // A streamed body (an export) is passed on untouched and not kept.
-        Err(body) => (head.set_body(body), None),
-    };
-    let correlation_id = response
-        .headers()
-        .get(crate::middleware::CORRELATION_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    log.push(Entry {
-        seq: 0,
-        org_id,
-        correlation_id,
-        method,
-        path,
-        query,
-        status,
-        duration_micros: started.elapsed().as_micros() as u64,
-        at,
-        idempotency_key,
-        request_headers,
-        request_body,
-        response_headers,
-        response_body,
-    });
-    Ok(ServiceResponse::new(http_req, response))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -494,25 +223,6 @@ mod tests {
         assert_eq!(log.list(&b404, true).len(), 1);
         assert_eq!(log.clear("a"), 3);
         assert!(log.list(&a, true).is_empty());
-    }
-
-    #[test]
-    fn bodies_are_redacted_then_cut_on_a_character_boundary() {
-        let mut big = String::from(r#"{"session_secret":"s3cr3t","pad":""#);
-        while big.len() < BODY_LIMIT + 10 {
-            big.push('é');
-        }
-        let body = Body::capture(big.as_bytes());
-        assert!(body.truncated && body.size == big.len());
-        let text = String::from_utf8(body.text.to_vec()).expect("cut on a character boundary");
-        assert!(text.len() <= BODY_LIMIT && !text.contains("s3cr3t"));
-        assert!(text.starts_with(r#"{"session_secret":"[redacted]""#));
-        let owned = web::Bytes::from(big.clone());
-        assert_eq!(Body::capture_owned(&owned).text, body.text);
-        let small = web::Bytes::from_static(br#"{"data":{"id":"c1"}}"#);
-        let kept = Body::capture_owned(&small);
-        assert_eq!(kept.text.as_ptr(), small.as_ptr(), "kept without a copy");
-        assert!(!kept.truncated);
     }
 
     #[test]
