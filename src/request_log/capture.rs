@@ -9,6 +9,14 @@ use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage};
 use std::time::Instant;
 
+/// Whether a path is part of the public API (anything but the operator's and the server's own
+/// pages: the console, the demo checkout, metrics, health and the OpenAPI document).
+fn is_api_path(path: &str) -> bool {
+    !(path.starts_with("/admin")
+        || path.starts_with("/demo")
+        || matches!(path, "/metrics" | "/healthz" | "/openapi.json"))
+}
+
 /// `/sessions/{id}` and `/sessions/{id}/...`: the session a secret-holding caller acted on.
 fn session_of(path: &str) -> Option<&str> {
     let rest = path.strip_prefix("/sessions/")?;
@@ -68,7 +76,7 @@ pub async fn record(
             .await
             .map(ServiceResponse::map_into_boxed_body);
     };
-    if req.path().starts_with("/admin") {
+    if !is_api_path(req.path()) {
         return next
             .call(req)
             .await
