@@ -226,6 +226,22 @@ mod tests {
     }
 
     #[test]
+    fn the_flag_sets_the_capacity_and_zero_turns_the_log_off() {
+        use crate::config::Cli;
+        use clap::Parser;
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(["impactapi"].iter().chain(args)).map(|c| c.serve.request_log)
+        };
+        assert_eq!(parse(&[]).ok(), Some(DEFAULT_CAPACITY));
+        assert_eq!(parse(&["serve", "--request-log", "0"]).ok(), Some(0));
+        assert_eq!(parse(&["--request-log=25"]).ok(), Some(25));
+        for bad in ["-1", "100001", "lots"] {
+            assert!(parse(&["--request-log", bad]).is_err(), "{bad}");
+        }
+        assert!(!RequestLog::new(0).enabled() && RequestLog::new(1).enabled());
+    }
+
+    #[test]
     fn status_filters() {
         assert_eq!(StatusFilter::parse("404"), Some(StatusFilter::Exact(404)));
         assert_eq!(StatusFilter::parse("2XX"), Some(StatusFilter::Class(2)));
