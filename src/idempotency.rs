@@ -13,7 +13,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{web, Error, HttpResponse, ResponseError};
+use actix_web::{web, Error, HttpMessage, HttpResponse, ResponseError};
 use rusqlite::{params, OptionalExtension};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -129,6 +129,9 @@ pub async fn idempotency(
     hasher.update([0]);
     hasher.update(&body);
     let fingerprint = hasher.finalize().to_vec();
+    // For the request log: a replay never reaches the body extractor that records it.
+    req.extensions_mut()
+        .insert(crate::request_log::RawBody(body.clone()));
     req.set_payload(actix_web::dev::Payload::from(body));
 
     let in_flight = req

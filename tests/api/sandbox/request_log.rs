@@ -266,6 +266,29 @@ async fn another_organizations_requests_are_invisible() {
 }
 
 #[actix_web::test]
+async fn an_idempotent_replay_is_logged_with_its_body() {
+    let app = spawn_app().await;
+    let org = sandbox(&app);
+    for _ in 0..2 {
+        let resp = app
+            .req(Method::POST, "/customers")
+            .header("Idempotency-Key", "replay-1")
+            .json(&json!({"name": "Once"}))
+            .send()
+            .await
+            .expect("request");
+        json_ok(resp, 201).await;
+    }
+    let entries = logged(&app, &org).await;
+    assert_eq!(entries.len(), 2);
+    let replay = &entries[0];
+    assert_eq!(replay["response"]["headers"]["idempotent-replayed"], "true");
+    assert_eq!(replay["idempotency_key"], "replay-1");
+    assert_eq!(replay["request"]["body"], r#"{"name":"Once"}"#);
+    assert_eq!(replay["response"]["body"], entries[1]["response"]["body"]);
+}
+
+#[actix_web::test]
 async fn request_log_zero_records_nothing() {
     let app = spawn_app_with(|c| c.serve.request_log = 0).await;
     json_ok(app.post("/customers", &json!({"name": "x"})).await, 201).await;
