@@ -124,11 +124,17 @@ impl RequestLog {
                 rings.entry(entry.org_id.clone()).or_default().clone()
             }
         };
-        if let Ok(mut ring) = ring.lock() {
-            if ring.len() >= self.capacity {
-                ring.pop_front();
+        let entry = Arc::new(entry);
+        // The evicted entry is freed after the lock is released.
+        let _evicted = match ring.lock() {
+            Ok(mut ring) => {
+                let evicted = (ring.len() >= self.capacity)
+                    .then(|| ring.pop_front())
+                    .flatten();
+                ring.push_back(entry);
+                evicted
             }
-            ring.push_back(Arc::new(entry));
+            Err(_) => None,
         };
     }
 
