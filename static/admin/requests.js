@@ -77,8 +77,9 @@
     else if (part.body_truncated) note = `first 16 KiB of ${part.body_size} bytes`;
     return h('div', { class: 'exchange-side', 'data-testid': testid },
       h('h3', { text: title }, note ? h('span', { class: 'muted', text: ` (${note})` }) : null),
-      h('pre', { class: 'exchange-headers', 'data-testid': `${testid}-headers`, text: headers }),
-      h('pre', { class: 'exchange-body', 'data-testid': `${testid}-body`, text: pretty(part.body) || '(no body)' }));
+      // Scrollable, so reachable by keyboard (tabindex) and named for screen readers.
+      h('pre', { class: 'exchange-headers', tabindex: 0, 'aria-label': `${title} headers`, 'data-testid': `${testid}-headers`, text: headers }),
+      h('pre', { class: 'exchange-body', tabindex: 0, 'aria-label': `${title} body`, 'data-testid': `${testid}-body`, text: pretty(part.body) || '(no body)' }));
   }
 
   async function showDetail(ui, correlationId) {
@@ -106,7 +107,7 @@
         side(ui, 'Request', entry.request, 'request-side'),
         side(ui, 'Response', entry.response, 'response-side')),
       h('h3', { text: 'curl' }),
-      h('pre', { class: 'exchange-body', 'data-testid': 'curl', text: curl }));
+      h('pre', { class: 'exchange-body', tabindex: 0, 'aria-label': 'curl command', 'data-testid': 'curl', text: curl }));
     detail.hidden = false;
     for (const row of document.querySelectorAll('#request-rows tr')) {
       row.classList.toggle('selected', row.dataset.id === correlationId);
@@ -126,7 +127,9 @@
       const row = h('tr', { class: 'clickable', 'data-testid': 'request-row', 'data-id': e.correlation_id, 'data-status': e.status, 'data-path': e.path },
         h('td', { text: ui.when(e.created_at) }),
         h('td', {}, h('code', { text: e.method })),
-        h('td', {}, h('code', { text: `${e.path}${e.query ? `?${e.query}` : ''}` })),
+        // A button, so that a request opens from the keyboard too.
+        h('td', {}, h('button', { type: 'button', class: 'row-open', 'data-testid': 'request-open', title: 'Show request and response' },
+          h('code', { text: `${e.path}${e.query ? `?${e.query}` : ''}` }))),
         h('td', {}, ui.badge(String(e.status), `status-${Math.floor(e.status / 100)}xx`)),
         h('td', { class: 'num', text: `${e.duration_ms.toFixed(1)} ms` }),
         h('td', { text: ui.orgName(e.organization_id) }),

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
+import { axeViolations } from './harness.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BINARY = process.env.IMPACTAPI_BIN
@@ -226,9 +227,12 @@ scenario('a request and its response side by side, secrets redacted', async () =
   const [left, right] = [await box('request-side'), await box('response-side')];
   assert.ok(left.x + left.width <= right.x && Math.abs(left.y - right.y) < 2, 'request and response sit side by side');
   await shot('detail-session-create');
+  assert.deepEqual(await axeViolations(page), [], 'axe on the list with a request open');
 
-  // Neither the session secret nor the API key is anywhere on the page, whatever is opened.
-  await page.locator(`[data-testid=request-row][data-path="/sessions/${sessionId}"]`).click();
+  // Neither the session secret nor the API key is anywhere on the page, whatever is opened
+  // (this one from the keyboard).
+  await page.locator(`[data-testid=request-row][data-path="/sessions/${sessionId}"] [data-testid=request-open]`).focus();
+  await page.keyboard.press('Enter');
   await page.waitForFunction(() => document.querySelector('[data-testid=request-side-headers]').textContent.includes('x-session-secret'));
   assert.match(await text(byTestId('request-side-headers')), /x-session-secret: \[redacted\]/);
   const html = await page.content();
