@@ -75,6 +75,10 @@ async fn the_request_log_redacts_every_credential_and_secret() {
         entries[1]["path"],
         format!("/sessions/{id}/choose_campaign")
     );
+    // A secret caller is shown no secret (null), and the log says so rather than "[redacted]".
+    let answered: Value =
+        serde_json::from_str(entries[1]["response"]["body"].as_str().expect("body")).expect("JSON");
+    assert_eq!(answered["data"]["session_secret"], Value::Null);
     assert_eq!(entries[0]["query"], "api_key=[redacted]");
     let sent: Value =
         serde_json::from_str(entries[0]["request"]["body"].as_str().expect("body")).expect("JSON");
