@@ -293,6 +293,24 @@ async fn an_idempotent_replay_is_logged_with_its_body() {
 }
 
 #[actix_web::test]
+async fn a_streamed_export_passes_through_and_is_logged_without_its_body() {
+    let app = spawn_app().await;
+    let org = sandbox(&app);
+    app.create_intents(json!([{"amount": 700, "campaign_identifier": "cleanhub"}]))
+        .await;
+    let resp = app.get("/donation_intents/export.csv").await;
+    assert_eq!(resp.status().as_u16(), 200);
+    let csv = resp.text().await.expect("body");
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    let entries = logged(&app, &org).await;
+    let export = &entries[0];
+    assert_eq!(export["path"], "/donation_intents/export.csv");
+    assert_eq!(export["status"], 200);
+    assert_eq!(export["response"]["streamed"], true);
+    assert_eq!(export["response"]["body"], Value::Null);
+}
+
+#[actix_web::test]
 async fn request_log_zero_records_nothing() {
     let app = spawn_app_with(|c| c.serve.request_log = 0).await;
     json_ok(app.post("/customers", &json!({"name": "x"})).await, 201).await;
