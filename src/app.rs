@@ -72,6 +72,7 @@ impl Application {
             time_travel: config.serve.time_travel,
             sandbox_org_id: started.sandbox_org_id.clone(),
             metrics,
+            webhooks: config.serve.webhook_settings(),
         });
 
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
@@ -133,6 +134,18 @@ impl Application {
                 self.sweep_every,
             )
         });
+        // The webhook delivery worker (SPEC 11), also a writer: not on a read replica.
+        let deliveries = if read_only {
+            None
+        } else {
+            let worker = crate::webhooks::worker::Worker::new(
+                self.state.db.clone(),
+                self.state.clock.clone(),
+                self.state.webhooks.clone(),
+            )
+            .map_err(std::io::Error::other)?;
+            Some(worker.spawn())
+        };
         let handle = self.server.handle();
         actix_web::rt::spawn(async move {
             wait_for_signal().await;
@@ -142,6 +155,9 @@ impl Application {
         let result = self.server.await;
         if let Some(sweeper) = sweeper {
             sweeper.stop().await;
+        }
+        if let Some(deliveries) = deliveries {
+            deliveries.stop().await;
         }
         self.state.db.shutdown();
         tracing::info!("stopped");

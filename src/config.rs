@@ -121,6 +121,23 @@ pub struct ServeArgs {
           default_value_t = crate::request_log::DEFAULT_CAPACITY,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=100_000))]
     pub request_log: usize,
+
+    /// Webhook retry delays in whole seconds after the first attempt, comma-separated (default:
+    /// 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h with ±20% jitter).
+    #[arg(long, env = "IMPACTAPI_WEBHOOK_RETRY_SCHEDULE", global = true)]
+    pub webhook_retry_schedule: Option<crate::webhooks::RetrySchedule>,
+
+    /// Seconds a webhook receiver has to answer.
+    #[arg(long, env = "IMPACTAPI_WEBHOOK_TIMEOUT", default_value_t = 15, global = true,
+          value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub webhook_timeout: u64,
+
+    /// Refuse webhook destinations on loopback and private networks too (link-local and cloud
+    /// metadata addresses are always refused).
+    #[arg(long, env = "IMPACTAPI_WEBHOOK_BLOCK_PRIVATE", global = true,
+          value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false,
+          num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub webhook_block_private: bool,
 }
 
 impl ServeArgs {
@@ -130,6 +147,20 @@ impl ServeArgs {
             .map(|s| s.trim().trim_end_matches('/').to_string())
             .filter(|s| !s.is_empty())
             .collect()
+    }
+
+    /// How the webhook worker delivers, from the `--webhook-*` flags.
+    pub fn webhook_settings(&self) -> crate::webhooks::Settings {
+        let mut settings = crate::webhooks::Settings {
+            timeout: std::time::Duration::from_secs(self.webhook_timeout),
+            block_private: self.webhook_block_private,
+            ..crate::webhooks::Settings::default()
+        };
+        if let Some(schedule) = &self.webhook_retry_schedule {
+            settings.schedule = schedule.0.clone();
+            settings.jitter = false;
+        }
+        settings
     }
 }
 
@@ -254,6 +285,9 @@ impl Config {
                 metrics_public: false,
                 read_only: false,
                 request_log: crate::request_log::DEFAULT_CAPACITY,
+                webhook_retry_schedule: None,
+                webhook_timeout: 15,
+                webhook_block_private: false,
             },
         }
     }

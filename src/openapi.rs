@@ -258,7 +258,10 @@ pub fn operation(method: &str, path: &str) -> Option<Operation> {
                 )
             }
         }
-        _ => return crate::widget::openapi::operation(method, path),
+        _ => {
+            return crate::widget::openapi::operation(method, path)
+                .or_else(|| crate::openapi_webhooks::operation(method, path))
+        }
     };
     Some(o)
 }
@@ -386,6 +389,12 @@ fn reference(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
 
+fn schemas() -> Value {
+    let mut schemas = with_widget(crate::openapi_schemas::schemas());
+    crate::openapi_webhooks::add_schemas(&mut schemas);
+    schemas
+}
+
 /// The whole document, for the routes in `endpoints`.
 pub fn document(endpoints: &[Endpoint]) -> Value {
     let mut paths = Map::new();
@@ -448,7 +457,7 @@ pub fn document(endpoints: &[Endpoint]) -> Value {
                 "apiKey": {"type": "http", "scheme": "bearer", "description": "An organization's API key"},
                 "sessionSecret": {"type": "apiKey", "in": "header", "name": "X-Session-Secret", "description": "A session's secret (browser-side use)"}
             },
-            "schemas": with_widget(crate::openapi_schemas::schemas())
+            "schemas": schemas()
         }
     })
 }

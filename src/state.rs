@@ -27,6 +27,8 @@ pub struct AppState {
     pub sandbox_org_id: String,
     /// `None` with `--metrics=false`.
     pub metrics: Option<Arc<crate::metrics::Metrics>>,
+    /// How webhooks are delivered (`--webhook-*`); endpoint urls are checked against it.
+    pub webhooks: crate::webhooks::Settings,
 }
 
 /// Every campaign (active or not), ordered by name, with an index by identifier.

@@ -1,19 +1,36 @@
 //! The expiry sweeper (SPEC 6): stores `expired` on open sessions past `expires_at`.
 
+use crate::api::session_view::record_event;
 use crate::clock::Clock;
 use crate::db::Db;
+use crate::state::Catalog;
+use crate::store::{campaigns, sessions};
+use crate::webhooks::EventType;
 use rusqlite::Connection;
 use std::time::Duration;
 use tokio::sync::oneshot;
 
 /// Marks every `active`/`processing` session whose `expires_at` is at or before `now` as expired,
-/// in one statement (one transaction). Returns how many.
+/// and records one `donation_session.expired` event for each, in the caller's transaction.
+/// Returns how many.
 pub fn sweep_once(conn: &Connection, now: i64) -> rusqlite::Result<usize> {
-    conn.execute(
-        "UPDATE sessions SET status = 'expired', updated_at = expires_at
-         WHERE status IN ('active', 'processing') AND expires_at <= ?1",
-        [now],
-    )
+    let expired: Vec<String> = conn
+        .prepare_cached(
+            "UPDATE sessions SET status = 'expired', updated_at = expires_at
+             WHERE status IN ('active', 'processing') AND expires_at <= ?1 RETURNING id",
+        )?
+        .query_map([now], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    if expired.is_empty() {
+        return Ok(0);
+    }
+    let catalog = Catalog::new(campaigns::list(conn, false)?);
+    for id in &expired {
+        if let Some(s) = sessions::find(conn, id)? {
+            record_event(conn, EventType::SessionExpired, &s, &[], &catalog, now)?;
+        }
+    }
+    Ok(expired.len())
 }
 
 /// Runs the sweep through the writer and logs the count.

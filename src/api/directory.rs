@@ -144,9 +144,10 @@ async fn delete(
     let dir = **dir;
     let id = path_id(dir, &id)?;
     let deleted_id = id.clone();
+    let now = state.clock.now_micros();
     let deleted = state
         .db
-        .write(move |conn| Ok(directory::delete(conn, dir, &key.org_id, &id)?))
+        .write(move |conn| Ok(directory::delete(conn, dir, &key.org_id, &id, now)?))
         .await?;
     if !deleted {
         return Err(ApiError::NotFound(dir.resource()));

@@ -159,9 +159,10 @@ async fn cancel(
 ) -> ApiResult<HttpResponse> {
     let id = parse_id(&id).ok_or(ApiError::NotFound("donation-intent"))?;
     let cancelled_id = id.clone();
+    let now = state.clock.now_micros();
     let deleted = state
         .db
-        .write(move |conn| Ok(intents::delete(conn, &key.org_id, &id)?))
+        .write(move |conn| Ok(intents::delete(conn, &key.org_id, &id, now)?))
         .await?;
     if !deleted {
         return Err(ApiError::NotFound("donation-intent"));

@@ -4,12 +4,14 @@
 pub mod campaigns;
 pub mod csv_body;
 pub mod directory;
+pub mod events;
 pub mod health;
 pub mod intents;
 pub mod reports;
 pub mod session_input;
 pub mod session_view;
 pub mod sessions;
+pub mod webhooks;
 
 use crate::error::ApiError;
 use actix_web::http::Method;
@@ -51,6 +53,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         intents::endpoints(),
         sessions::endpoints(),
         crate::widget::endpoints(),
+        webhooks::endpoints(),
+        events::endpoints(),
     ]
     .into_iter()
     .flatten()

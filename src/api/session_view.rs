@@ -7,8 +7,10 @@ use crate::domain::session::{Caller, SessionStatus};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::state::{AppState, Catalog};
 use crate::store::directory::{self, Directory};
+use crate::store::events;
 use crate::store::intents::{self, Intent};
 use crate::store::sessions::{self, SessionRow};
+use crate::webhooks::EventType;
 use actix_web::HttpResponse;
 use rusqlite::Connection;
 use serde_json::{json, Value};
@@ -132,17 +134,45 @@ where
             let status = s.status.current(s.expires_at, now);
             let before = s.clone();
             change(conn, &mut s, status, now, &cat)?;
-            // A call that changes nothing (a repeated confirm) leaves the session as it was.
-            if s != before {
+            // A call that changes nothing (a repeated confirm) leaves the session as it was, and
+            // emits nothing.
+            let changed = s != before;
+            if changed {
                 s.updated_at = now;
                 sessions::save(conn, &s)?;
             }
             let intents = intents::for_session(conn, &s.id)?;
+            if changed {
+                let kind = match s.status {
+                    SessionStatus::Processing if before.status != SessionStatus::Processing => {
+                        EventType::SessionProcessing
+                    }
+                    SessionStatus::Confirmed if before.status != SessionStatus::Confirmed => {
+                        EventType::SessionConfirmed
+                    }
+                    _ => EventType::SessionUpdated,
+                };
+                record_event(conn, kind, &s, &intents, &cat, now)?;
+            }
             Ok((s, intents))
         })
         .await?;
     Ok(HttpResponse::Ok()
         .json(json!({ "data": view(&row, &intents, &catalog, now, by_key, false) })))
+}
+
+/// Records a session event; its data is the session as `GET /sessions/{id}` shows it to the API
+/// key holder at `now`.
+pub fn record_event(
+    conn: &Connection,
+    kind: EventType,
+    s: &SessionRow,
+    intents: &[Intent],
+    catalog: &Catalog,
+    now: i64,
+) -> rusqlite::Result<()> {
+    let data = view(s, intents, catalog, now, true, false);
+    events::record(conn, &s.org_id, kind, &data, now).map(|_| ())
 }
 
 pub fn caller_kind(caller: &SessionCaller) -> Caller {

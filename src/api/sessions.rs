@@ -2,7 +2,7 @@
 //! requests, runs one store transaction per call, and shapes the session object.
 
 use crate::api::session_input::{allocations, parse_create};
-use crate::api::session_view::{caller_kind, load, mutate, party_exists, view};
+use crate::api::session_view::{caller_kind, load, mutate, party_exists, record_event, view};
 use crate::auth::{random_token, SessionCaller};
 use crate::domain::new_id;
 use crate::domain::session::{check, Action, Caller, SessionStatus};
@@ -13,6 +13,7 @@ use crate::store::directory::Directory;
 use crate::store::intents::{self, Attribution};
 use crate::store::sessions::{self, SessionRow};
 use crate::validate::{Input, Patch};
+use crate::webhooks::EventType;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
@@ -57,6 +58,7 @@ pub async fn create_in(
         created_at: now,
         updated_at: now,
     };
+    let cat = catalog.clone();
     let row = state
         .db
         .write(move |conn| {
@@ -68,6 +70,7 @@ pub async fn create_in(
             }
             errors.into_result()?;
             sessions::insert(conn, &row)?;
+            record_event(conn, EventType::SessionCreated, &row, &[], &cat, now)?;
             Ok(row)
         })
         .await?;

@@ -34,6 +34,7 @@ mod tests;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../schema.sql"),
     include_str!("../../migrations/0002_party_rollups.sql"),
+    include_str!("../../migrations/0003_webhooks.sql"),
 ];
 
 /// The oldest SQLite this server runs on: 3.51.3 fixed the WAL-reset bug, in which two
@@ -244,6 +245,8 @@ pub struct Db {
     /// Set on a read replica (`serve --read-only`): every read goes through this gate, on its
     /// read-only connections (see `follower`), and there is no writer.
     replica: Option<Arc<follower::Gate>>,
+    /// Notified after every group commit that kept something (the webhook worker waits on it).
+    committed: Arc<tokio::sync::Notify>,
 }
 
 impl Db {
@@ -254,9 +257,11 @@ impl Db {
         let reads = Arc::new(AtomicU64::new(0));
         let stats = Arc::new(DbStats::new()?);
         let summary = Summary::new(reads.clone(), stats.clone());
+        let committed = Arc::new(tokio::sync::Notify::new());
+        let on_commit = committed.clone();
         let thread = std::thread::Builder::new()
             .name("db-writer".into())
-            .spawn(move || writer_loop(conn, receiver, summary))
+            .spawn(move || writer_loop(conn, receiver, summary, on_commit))
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
         let pool = r2d2::Pool::builder()
             .max_size(readers.max(1))
@@ -274,6 +279,7 @@ impl Db {
             stats,
             path: path.to_path_buf(),
             replica: None,
+            committed,
         })
     }
 
@@ -298,6 +304,7 @@ impl Db {
             stats: Arc::new(DbStats::new().map_err(|e| format!("cannot start: {e}"))?),
             path: path.to_path_buf(),
             replica: Some(gate),
+            committed: Arc::new(tokio::sync::Notify::new()),
         })
     }
 
@@ -318,6 +325,12 @@ impl Db {
     /// True on a read replica.
     pub fn is_read_only(&self) -> bool {
         self.replica.is_some()
+    }
+
+    /// Notified after each commit that kept a write: a background worker waits on it instead of
+    /// polling for what the commit made due.
+    pub fn committed(&self) -> Arc<tokio::sync::Notify> {
+        self.committed.clone()
     }
 
     /// Runs `f` on a pooled read connection, inside one read transaction (a consistent snapshot),

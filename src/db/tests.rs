@@ -171,7 +171,7 @@ fn party_day_totals_match_the_intents() {
         }
     }
     for (org, id) in ids.iter().filter(|_| next(3) == 0) {
-        assert!(intents::delete(&conn, org, id).expect("delete"));
+        assert!(intents::delete(&conn, org, id, 0).expect("delete"));
     }
     // The intents span 2023-11-14 to 2024-02-21: ranges within a day, within a month, across
     // month edges, of exactly whole months, inverted, and open at either end.
@@ -288,7 +288,7 @@ fn party_day_totals_match_the_intents() {
     }
     // Deleting every intent leaves no per-day or per-month rows behind.
     for (org, id) in &ids {
-        intents::delete(&conn, org, id).expect("delete");
+        intents::delete(&conn, org, id, 0).expect("delete");
     }
     for table in [
         "party_campaign_days",

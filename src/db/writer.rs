@@ -93,7 +93,12 @@ impl Summary {
     }
 }
 
-pub(super) fn writer_loop(conn: Connection, receiver: mpsc::Receiver<Msg>, mut summary: Summary) {
+pub(super) fn writer_loop(
+    conn: Connection,
+    receiver: mpsc::Receiver<Msg>,
+    mut summary: Summary,
+    committed: Arc<tokio::sync::Notify>,
+) {
     let mut stop = false;
     while !stop {
         let mut batch: Vec<Job> = Vec::new();
@@ -116,7 +121,10 @@ pub(super) fn writer_loop(conn: Connection, receiver: mpsc::Receiver<Msg>, mut s
             }
         }
         let jobs = batch.len();
-        let timing = run_batch(&conn, batch, &summary.stats);
+        let (timing, kept) = run_batch(&conn, batch, &summary.stats);
+        if kept {
+            committed.notify_one();
+        }
         summary.batch(jobs, timing);
         summary.log_if_due();
     }
@@ -138,12 +146,16 @@ pub(super) fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 
 /// Runs every job of `batch` in one IMMEDIATE transaction, each in its own savepoint (a lone job
 /// needs none: the transaction is its savepoint), commits once, then answers the callers whose
-/// jobs succeeded and were kept. If a savepoint cannot be released or rolled back, the state of
+/// jobs succeeded and were kept; also says whether a commit kept anything. If a savepoint cannot be released or rolled back, the state of
 /// the transaction is unknown: everything is rolled back and every caller told so.
 ///
 /// The counters of `stats` move before any caller is answered. Its `storage_full` is raised when a
 /// job or the commit fails because the disk is full, and lowered by the next commit that succeeds.
-pub(super) fn run_batch(conn: &Connection, batch: Vec<Job>, stats: &DbStats) -> BatchTiming {
+pub(super) fn run_batch(
+    conn: &Connection,
+    batch: Vec<Job>,
+    stats: &DbStats,
+) -> (BatchTiming, bool) {
     let storage_full = &stats.storage_full;
     stats.write_jobs.inc_by(batch.len() as u64);
     let started = Instant::now();
@@ -154,7 +166,7 @@ pub(super) fn run_batch(conn: &Connection, batch: Vec<Job>, stats: &DbStats) -> 
             storage_full.store(true, Ordering::Relaxed);
         }
         // Dropping the jobs drops their senders: each caller gets an internal error.
-        return BatchTiming::default();
+        return (BatchTiming::default(), false);
     }
     let isolate = batch.len() > 1;
     let mut answers = Vec::with_capacity(batch.len());
@@ -228,7 +240,7 @@ pub(super) fn run_batch(conn: &Connection, batch: Vec<Job>, stats: &DbStats) -> 
     for answer in answers {
         answer(commit_error.clone());
     }
-    timing
+    (timing, committed)
 }
 
 /// True when SQLite failed because the disk (or the file system's quota) is full.

@@ -2,6 +2,8 @@
 
 use crate::clock::ser_micros;
 use crate::pagination::PageParams;
+use crate::store::events;
+use crate::webhooks::EventType;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -26,6 +28,22 @@ impl Directory {
         match self {
             Directory::Customers => "customer",
             Directory::Vendors => "vendor",
+        }
+    }
+
+    /// The webhook event types of this directory: created, updated, deleted.
+    fn events(self) -> [EventType; 3] {
+        match self {
+            Directory::Customers => [
+                EventType::CustomerCreated,
+                EventType::CustomerUpdated,
+                EventType::CustomerDeleted,
+            ],
+            Directory::Vendors => [
+                EventType::VendorCreated,
+                EventType::VendorUpdated,
+                EventType::VendorDeleted,
+            ],
         }
     }
 
@@ -69,6 +87,7 @@ fn to_json(map: &Map<String, Value>) -> String {
     Value::Object(map.clone()).to_string()
 }
 
+/// Stores a new party and records its `created` event.
 pub fn insert(
     conn: &Connection,
     dir: Directory,
@@ -89,6 +108,7 @@ pub fn insert(
         party.created_at,
         party.updated_at
     ])?;
+    events::record(conn, org_id, dir.events()[0], party, party.updated_at)?;
     Ok(())
 }
 
@@ -106,7 +126,7 @@ pub fn find(
     .optional()
 }
 
-/// Writes every field of `party` back.
+/// Writes every field of `party` back and records its `updated` event.
 pub fn update(
     conn: &Connection,
     dir: Directory,
@@ -118,17 +138,28 @@ pub fn update(
         dir.table()
     ))?
     .execute(params![party.id, org_id, party.external_id, party.name, to_json(&party.metadata), party.updated_at])?;
+    events::record(conn, org_id, dir.events()[1], party, party.updated_at)?;
     Ok(())
 }
 
-pub fn delete(conn: &Connection, dir: Directory, org_id: &str, id: &str) -> rusqlite::Result<bool> {
-    let n = conn
-        .prepare_cached(&format!(
-            "DELETE FROM {} WHERE id = ?1 AND org_id = ?2",
-            dir.table()
-        ))?
-        .execute(params![id, org_id])?;
-    Ok(n > 0)
+/// Hard delete; records the `deleted` event with the party's last state. False if not found.
+pub fn delete(
+    conn: &Connection,
+    dir: Directory,
+    org_id: &str,
+    id: &str,
+    now: i64,
+) -> rusqlite::Result<bool> {
+    let Some(party) = find(conn, dir, org_id, id)? else {
+        return Ok(false);
+    };
+    conn.prepare_cached(&format!(
+        "DELETE FROM {} WHERE id = ?1 AND org_id = ?2",
+        dir.table()
+    ))?
+    .execute(params![id, org_id])?;
+    events::record(conn, org_id, dir.events()[2], &party, now)?;
+    Ok(true)
 }
 
 /// A page of the organization's parties, optionally only the one with `external_id`, and the total.

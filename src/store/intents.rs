@@ -5,6 +5,8 @@ use crate::domain::impact::Impact;
 use crate::pagination::{DateRange, PageParams};
 use crate::store::campaigns::Campaign;
 use crate::store::directory::Directory;
+use crate::store::events;
+use crate::webhooks::EventType;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
@@ -37,7 +39,8 @@ pub struct Attribution {
     pub approximated: bool,
 }
 
-/// Stores one intent with its impact snapshot (computed now from `campaign`'s current ratios).
+/// Stores one intent with its impact snapshot (computed now from `campaign`'s current ratios) and
+/// records its `donation_intent.created` event.
 pub fn insert(
     conn: &Connection,
     org_id: &str,
@@ -84,7 +87,7 @@ pub fn insert(
             centi
         ])?;
     }
-    Ok(Intent {
+    let intent = Intent {
         impact: campaign.impact(amount, who.approximated),
         id,
         amount,
@@ -97,7 +100,9 @@ pub fn insert(
         vendor_id: who.vendor_id.clone(),
         session_id: who.session_id.clone(),
         created_at: now,
-    })
+    };
+    events::record(conn, org_id, EventType::IntentCreated, &intent, now)?;
+    Ok(intent)
 }
 
 const COLUMNS: &str =
@@ -221,12 +226,16 @@ pub fn for_session(conn: &Connection, session_id: &str) -> rusqlite::Result<Vec<
     with_impact(conn, rows)
 }
 
-/// Hard delete (cancel); the snapshot rows go with it.
-pub fn delete(conn: &Connection, org_id: &str, id: &str) -> rusqlite::Result<bool> {
-    let n = conn
-        .prepare_cached("DELETE FROM donation_intents WHERE id = ?1 AND org_id = ?2")?
+/// Hard delete (cancel); the snapshot rows go with it. Records `donation_intent.cancelled` with
+/// the intent's last state. False if not found.
+pub fn delete(conn: &Connection, org_id: &str, id: &str, now: i64) -> rusqlite::Result<bool> {
+    let Some(intent) = find(conn, org_id, id)? else {
+        return Ok(false);
+    };
+    conn.prepare_cached("DELETE FROM donation_intents WHERE id = ?1 AND org_id = ?2")?
         .execute(params![id, org_id])?;
-    Ok(n > 0)
+    events::record(conn, org_id, EventType::IntentCancelled, &intent, now)?;
+    Ok(true)
 }
 
 /// A page of the organization's intents (every organization's, for the operator, with `None`);

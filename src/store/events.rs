@@ -1,0 +1,184 @@
+//! The event outbox (SPEC 11): each write operation records its event here, in its own
+//! transaction, with one pending delivery per subscribed, enabled endpoint of the organization.
+//! A committed change always has its event; a rolled-back one never does.
+
+use crate::clock::format_micros;
+use crate::domain::new_id;
+use crate::pagination::PageParams;
+use crate::webhooks::EventType;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use serde_json::Value;
+
+/// The request body of an event, exactly as signed and sent.
+#[derive(Serialize)]
+struct Payload<'a, T: Serialize> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    timestamp: String,
+    data: &'a T,
+}
+
+/// Stores the event for `data` (the object as its GET shows it now) and queues it for every enabled
+/// endpoint of the organization subscribed to `kind`. Returns the event id.
+pub fn record<T: Serialize>(
+    conn: &Connection,
+    org_id: &str,
+    kind: EventType,
+    data: &T,
+    now: i64,
+) -> rusqlite::Result<String> {
+    let id = insert_event(conn, org_id, kind, data, now)?;
+    let endpoints = conn
+        .prepare_cached(
+            "SELECT id FROM webhook_endpoints
+             WHERE org_id = ?1 AND disabled = 0
+               AND (event_types = '[]' OR EXISTS (SELECT 1 FROM json_each(event_types) WHERE value = ?2))",
+        )?
+        .query_map(params![org_id, kind.as_str()], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for endpoint_id in endpoints {
+        queue(conn, org_id, &endpoint_id, &id, kind, now)?;
+    }
+    Ok(id)
+}
+
+/// Stores the event and queues it for one endpoint only (the test event). Returns the event id.
+pub fn record_for_endpoint<T: Serialize>(
+    conn: &Connection,
+    org_id: &str,
+    endpoint_id: &str,
+    kind: EventType,
+    data: &T,
+    now: i64,
+) -> rusqlite::Result<String> {
+    let id = insert_event(conn, org_id, kind, data, now)?;
+    queue(conn, org_id, endpoint_id, &id, kind, now)?;
+    Ok(id)
+}
+
+fn insert_event<T: Serialize>(
+    conn: &Connection,
+    org_id: &str,
+    kind: EventType,
+    data: &T,
+    now: i64,
+) -> rusqlite::Result<String> {
+    let id = format!("evt_{}", new_id(now));
+    let body = serde_json::to_string(&Payload {
+        id: &id,
+        kind: kind.as_str(),
+        timestamp: format_micros(now),
+        data,
+    })
+    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    conn.prepare_cached(
+        "INSERT INTO events (id, org_id, type, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![id, org_id, kind.as_str(), body, now])?;
+    Ok(id)
+}
+
+fn queue(
+    conn: &Connection,
+    org_id: &str,
+    endpoint_id: &str,
+    event_id: &str,
+    kind: EventType,
+    now: i64,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO webhook_deliveries (id, org_id, endpoint_id, event_id, event_type, status,
+                                         next_attempt_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6, ?6)",
+    )?
+    .execute(params![
+        new_id(now),
+        org_id,
+        endpoint_id,
+        event_id,
+        kind.as_str(),
+        now
+    ])?;
+    Ok(())
+}
+
+fn parse(body: String) -> Value {
+    serde_json::from_str(&body).unwrap_or(Value::Null)
+}
+
+/// One of the organization's events: the payload as delivered.
+pub fn find(conn: &Connection, org_id: &str, id: &str) -> rusqlite::Result<Option<Value>> {
+    Ok(conn
+        .prepare_cached("SELECT body FROM events WHERE id = ?1 AND org_id = ?2")?
+        .query_row(params![id, org_id], |r| r.get::<_, String>(0))
+        .optional()?
+        .map(parse))
+}
+
+/// Filters of `GET /events`.
+#[derive(Debug, Default, Clone)]
+pub struct EventFilter {
+    pub kind: Option<String>,
+    /// Exclusive bounds on `created_at`, microseconds.
+    pub created_after: Option<i64>,
+    pub created_before: Option<i64>,
+}
+
+/// A page of the organization's events (newest first by default) and the total.
+pub fn list(
+    conn: &Connection,
+    org_id: &str,
+    filter: &EventFilter,
+    page: &PageParams,
+) -> rusqlite::Result<(Vec<Value>, i64)> {
+    let d = page.direction();
+    let cond = "org_id = ?1 AND (?2 IS NULL OR type = ?2) AND (?3 IS NULL OR created_at > ?3)
+                AND (?4 IS NULL OR created_at < ?4)";
+    let args = params![
+        org_id,
+        filter.kind,
+        filter.created_after,
+        filter.created_before
+    ];
+    let total = conn
+        .prepare_cached(&format!("SELECT COUNT(*) FROM events WHERE {cond}"))?
+        .query_row(args, |r| r.get(0))?;
+    let items = conn
+        .prepare_cached(&format!(
+            "SELECT body FROM events WHERE {cond} ORDER BY created_at {d}, id {d} LIMIT ?5 OFFSET ?6"
+        ))?
+        .query_map(
+            params![
+                org_id,
+                filter.kind,
+                filter.created_after,
+                filter.created_before,
+                page.per_page,
+                page.offset()
+            ],
+            |r| r.get::<_, String>(0),
+        )?
+        .map(|b| b.map(parse))
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok((items, total))
+}
+
+/// Deletes every event of the organization, and their deliveries and attempts (for a reset of
+/// the organization's data; its endpoints stay). Returns how many events.
+pub fn delete_org_events(conn: &Connection, org_id: &str) -> rusqlite::Result<usize> {
+    conn.prepare_cached("DELETE FROM webhook_deliveries WHERE org_id = ?1")?
+        .execute([org_id])?;
+    conn.prepare_cached("DELETE FROM events WHERE org_id = ?1")?
+        .execute([org_id])
+}
+
+/// Deletes up to `limit` events created before `cutoff` (the 30-day retention), with their
+/// deliveries. Returns how many.
+pub fn delete_older_than(conn: &Connection, cutoff: i64, limit: i64) -> rusqlite::Result<usize> {
+    conn.prepare_cached(
+        "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE created_at < ?1 LIMIT ?2)",
+    )?
+    .execute(params![cutoff, limit])
+}

@@ -1,0 +1,364 @@
+//! The delivery worker: woken after each commit and on a short tick, it reads the due deliveries,
+//! calls out (never holding the database writer while it does), and records each attempt in a
+//! write job of its own. Deliveries in flight at a crash are still pending, so they are attempted
+//! again after a restart. Shaped like the sweeper: `spawn(...)` plus `run_once(now)` for tests.
+
+use super::destination::{literal_host, refused, Guarded, Refused, REFUSED};
+use super::{sign, Settings, PER_ENDPOINT, RESPONSE_KEPT, RETENTION_MICROS};
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::error::{ApiError, ApiResult};
+use crate::store::attempts::{self, Due, Outcome, Request};
+use crate::store::events;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+
+/// How often the worker looks for due deliveries without being woken.
+const TICK: Duration = Duration::from_millis(500);
+/// How often events past their retention are deleted.
+const CLEANUP_EVERY: Duration = Duration::from_secs(60);
+/// Requests in flight over all endpoints.
+const MAX_IN_FLIGHT: usize = 256;
+/// Due deliveries read per look.
+const LOOK_AHEAD: i64 = 1_000;
+
+/// Deliveries in flight, and how many per endpoint.
+#[derive(Default)]
+struct InFlight {
+    deliveries: HashSet<String>,
+    per_endpoint: HashMap<String, usize>,
+}
+
+impl InFlight {
+    /// Takes `due` if neither it nor its endpoint's quota nor the global one is in use.
+    fn take(&mut self, due: &Due) -> bool {
+        if self.deliveries.len() >= MAX_IN_FLIGHT || self.deliveries.contains(&due.delivery_id) {
+            return false;
+        }
+        let count = self
+            .per_endpoint
+            .entry(due.endpoint_id.clone())
+            .or_default();
+        if *count >= PER_ENDPOINT {
+            return false;
+        }
+        *count += 1;
+        self.deliveries.insert(due.delivery_id.clone());
+        true
+    }
+
+    fn release(&mut self, due: &Due) {
+        self.deliveries.remove(&due.delivery_id);
+        if let Some(count) = self.per_endpoint.get_mut(&due.endpoint_id) {
+            *count -= 1;
+            if *count == 0 {
+                self.per_endpoint.remove(&due.endpoint_id);
+            }
+        }
+    }
+}
+
+struct Inner {
+    db: Db,
+    clock: Clock,
+    settings: Settings,
+    client: reqwest::Client,
+    in_flight: Mutex<InFlight>,
+    /// Notified when an attempt ends and frees its slot.
+    freed: tokio::sync::Notify,
+}
+
+/// The delivery worker; cheap to clone.
+#[derive(Clone)]
+pub struct Worker {
+    inner: Arc<Inner>,
+}
+
+impl Worker {
+    pub fn new(db: Db, clock: Clock, settings: Settings) -> Result<Worker, String> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout)
+            .pool_max_idle_per_host(PER_ENDPOINT)
+            .user_agent(concat!("impactapi/", env!("CARGO_PKG_VERSION")))
+            .dns_resolver(Arc::new(Guarded {
+                block_private: settings.block_private,
+            }))
+            .build()
+            .map_err(|e| format!("cannot build the webhook HTTP client: {e}"))?;
+        Ok(Worker {
+            inner: Arc::new(Inner {
+                db,
+                clock,
+                settings,
+                client,
+                in_flight: Mutex::new(InFlight::default()),
+                freed: tokio::sync::Notify::new(),
+            }),
+        })
+    }
+
+    /// Attempts every delivery due at `now` that the in-flight caps allow, and waits for those
+    /// attempts to be recorded. Returns how many were made.
+    pub async fn run_once(&self, now: i64) -> ApiResult<usize> {
+        let started = self.dispatch(now).await?;
+        let count = started.len();
+        for task in started {
+            let _ = task.await;
+        }
+        Ok(count)
+    }
+
+    /// Starts the due attempts (each its own task) and returns at once.
+    async fn dispatch(&self, now: i64) -> ApiResult<Vec<tokio::task::JoinHandle<()>>> {
+        let inner = self.inner.clone();
+        let picked: Vec<(Due, Option<Request>)> = self
+            .inner
+            .db
+            .read(move |conn| {
+                let due = attempts::due(conn, now, LOOK_AHEAD)?;
+                let taken: Vec<Due> = {
+                    let mut in_flight = inner
+                        .in_flight
+                        .lock()
+                        .map_err(|_| ApiError::Internal("in-flight set poisoned".into()))?;
+                    due.into_iter().filter(|d| in_flight.take(d)).collect()
+                };
+                taken
+                    .into_iter()
+                    .map(|d| {
+                        let request = attempts::request(conn, &d.delivery_id, now)?;
+                        Ok((d, request))
+                    })
+                    .collect::<ApiResult<Vec<_>>>()
+            })
+            .await?;
+        Ok(picked
+            .into_iter()
+            .map(|(due, request)| {
+                let inner = self.inner.clone();
+                actix_web::rt::spawn(async move {
+                    if let Some(request) = request {
+                        if let Err(e) = inner.attempt(&due, request).await {
+                            tracing::error!(error = %e, delivery = %due.delivery_id, "could not record a webhook attempt");
+                        }
+                    }
+                    if let Ok(mut in_flight) = inner.in_flight.lock() {
+                        in_flight.release(&due);
+                    }
+                    inner.freed.notify_one();
+                })
+            })
+            .collect())
+    }
+
+    /// Deletes events past their retention (and their deliveries).
+    async fn clean_up(&self) -> ApiResult<usize> {
+        let cutoff = self.inner.clock.now_micros() - RETENTION_MICROS;
+        self.inner
+            .db
+            .write(move |conn| Ok(events::delete_older_than(conn, cutoff, 5_000)?))
+            .await
+    }
+
+    /// Runs the worker until `stop`: woken by commits and by the tick.
+    pub fn spawn(self) -> DeliveryWorker {
+        let (stop, mut stopped) = oneshot::channel::<()>();
+        let committed = self.inner.db.committed();
+        let handle = actix_web::rt::spawn(async move {
+            let mut ticks = tokio::time::interval(TICK);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut cleaned = Instant::now();
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => break,
+                    _ = committed.notified() => {},
+                    _ = self.inner.freed.notified() => {},
+                    _ = ticks.tick() => {},
+                }
+                let now = self.inner.clock.now_micros();
+                if let Err(e) = self.dispatch(now).await {
+                    tracing::error!(error = %e, "webhook dispatch failed");
+                }
+                if cleaned.elapsed() >= CLEANUP_EVERY {
+                    cleaned = Instant::now();
+                    match self.clean_up().await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(deleted = n, "events past retention deleted"),
+                        Err(e) => tracing::error!(error = %e, "event retention cleanup failed"),
+                    }
+                }
+            }
+            tracing::info!("webhook worker stopped");
+        });
+        DeliveryWorker {
+            stop: Some(stop),
+            handle: Some(handle),
+        }
+    }
+}
+
+impl Inner {
+    /// One attempt: send, then record the outcome in a write job.
+    async fn attempt(&self, due: &Due, request: Request) -> ApiResult<()> {
+        let attempted_at = self.clock.now_micros();
+        let outcome = self.send(&request, attempted_at).await;
+        let due = due.clone();
+        let settings = self.settings.clone();
+        let now = self.clock.now_micros();
+        self.db
+            .write(move |conn| Ok(attempts::record(conn, &due, &outcome, &settings, now)?))
+            .await
+    }
+
+    async fn send(&self, request: &Request, attempted_at: i64) -> Outcome {
+        // Real time, even when the server clock is moved: receivers check it against theirs.
+        let timestamp = chrono::Utc::now().timestamp();
+        let secrets: Vec<&str> = request.secrets.iter().map(String::as_str).collect();
+        let headers = [
+            ("content-type", "application/json".to_string()),
+            (
+                "user-agent",
+                concat!("impactapi/", env!("CARGO_PKG_VERSION")).to_string(),
+            ),
+            ("webhook-id", request.event_id.clone()),
+            ("webhook-timestamp", timestamp.to_string()),
+            (
+                "webhook-signature",
+                sign::header(&secrets, &request.event_id, timestamp, &request.body),
+            ),
+        ];
+        let request_headers = serde_json::to_string(
+            &headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.clone())))
+                .collect::<serde_json::Map<_, _>>(),
+        )
+        .unwrap_or_default();
+        let mut outcome = Outcome {
+            attempted_at,
+            status_code: None,
+            duration_ms: 0,
+            error: None,
+            request_headers,
+            response_body: None,
+        };
+        let url = match reqwest::Url::parse(&request.url) {
+            Ok(url) => url,
+            Err(e) => {
+                outcome.error = Some(format!("invalid url: {e}"));
+                return outcome;
+            }
+        };
+        if literal_host(&url).is_some_and(|ip| refused(ip, self.settings.block_private)) {
+            outcome.error = Some(REFUSED.into());
+            return outcome;
+        }
+        let mut builder = self.client.post(url).body(request.body.clone());
+        for (name, value) in &headers {
+            builder = builder.header(*name, value);
+        }
+        let started = Instant::now();
+        match builder.send().await {
+            Ok(mut response) => {
+                outcome.status_code = Some(response.status().as_u16());
+                let mut kept: Vec<u8> = Vec::new();
+                loop {
+                    match response.chunk().await {
+                        Ok(Some(chunk)) => {
+                            let room = RESPONSE_KEPT - kept.len();
+                            kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                            if kept.len() >= RESPONSE_KEPT {
+                                break;
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(e) => {
+                            outcome.error = Some(describe(&e, self.settings.timeout));
+                            break;
+                        }
+                    }
+                }
+                outcome.response_body = Some(String::from_utf8_lossy(&kept).into_owned());
+            }
+            Err(e) => outcome.error = Some(describe(&e, self.settings.timeout)),
+        }
+        outcome.duration_ms = started.elapsed().as_millis() as i64;
+        outcome
+    }
+}
+
+/// A short, URL-free description of a failed request.
+fn describe(e: &reqwest::Error, timeout: Duration) -> String {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if s.is::<Refused>() {
+            return REFUSED.into();
+        }
+        source = s.source();
+    }
+    if e.is_timeout() {
+        return format!("timed out after {} s", timeout.as_secs());
+    }
+    if e.is_connect() {
+        return "connection failed".into();
+    }
+    if e.is_body() || e.is_decode() {
+        return "connection closed while reading the response".into();
+    }
+    let mut text = "request failed".to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text = format!("request failed: {s}");
+        source = s.source();
+    }
+    text
+}
+
+/// A running worker; `stop` ends it cleanly (attempts in flight stay pending and are made again).
+pub struct DeliveryWorker {
+    stop: Option<oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl DeliveryWorker {
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn due(id: &str, endpoint: &str) -> Due {
+        Due {
+            delivery_id: id.into(),
+            endpoint_id: endpoint.into(),
+            manual: false,
+        }
+    }
+
+    #[test]
+    fn at_most_four_in_flight_per_endpoint() {
+        let mut f = InFlight::default();
+        let taken = (0..6).filter(|i| f.take(&due(&i.to_string(), "a"))).count();
+        assert_eq!(taken, PER_ENDPOINT);
+        assert!(f.take(&due("x", "b")), "another endpoint is not held up");
+        assert!(
+            !f.take(&due("x", "b")),
+            "a delivery in flight is not taken twice"
+        );
+        f.release(&due("0", "a"));
+        assert!(f.take(&due("5", "a")));
+    }
+}
