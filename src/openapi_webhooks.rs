@@ -175,9 +175,9 @@ pub fn add_schemas(schemas: &mut Value) {
         }
     });
     let mut created = endpoint.clone();
-    created["required"]
-        .as_array_mut()
-        .map(|r| r.push(json!("secret")));
+    if let Some(required) = created["required"].as_array_mut() {
+        required.push(json!("secret"));
+    }
     created["properties"]["secret"] = json!({"type": "string", "pattern": "^whsec_"});
     let entries: Map<String, Value> = [
         ("WebhookEndpoint", endpoint),

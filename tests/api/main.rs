@@ -16,4 +16,5 @@ mod reports;
 mod sandbox;
 mod session_rules;
 mod sessions;
+mod webhooks;
 mod widget;
