@@ -5,7 +5,7 @@ CARGO ?= cargo
 BIND ?= 127.0.0.1:8080
 DB ?= impactapi.db
 
-.PHONY: run build test test-rust test-seed test-browser test-fuzz test-replication run-replicated lint bench clean
+.PHONY: run build test test-rust test-seed test-browser test-fuzz test-replication run-replicated test-webhooks lint bench clean
 
 ## Build (release) and serve on $(BIND) with $(DB); the first start prints the Sandbox API key.
 run:
@@ -15,7 +15,7 @@ build:
 	$(CARGO) build --release
 
 ## Everything the tests need is installed here; then every suite runs.
-test: test-rust test-seed test-browser test-fuzz test-replication
+test: test-rust test-seed test-browser test-fuzz test-replication test-webhooks
 
 test-rust:
 	$(CARGO) test --all-targets
@@ -101,6 +101,12 @@ run-replicated: $(LITESTREAM)
 	IMPACTAPI_DB=$(abspath $(DB)) LITESTREAM_REPLICA_DIR=$(abspath $(REPLICA)) \
 		$(LITESTREAM) replicate -config litestream/litestream.dir.yml \
 		-exec "'$${CARGO_TARGET_DIR:-$(CURDIR)/target}/release/impactapi' serve --bind $(BIND)"
+
+## Webhooks end to end: a receiver verifying every delivery with PyPI's `standardwebhooks` (pinned,
+## in a venv under target/), the debug server started as a user would, a checkout walked with curl.
+test-webhooks:
+	$(CARGO) build
+	bash tests/webhooks/e2e.sh
 
 ## Load test of the release build (wrk, installed when missing) next to baselines measured in the
 ## same run (HTTP ceiling, raw SQLite inserts); writes the table into BENCHMARKS.md. ~5 minutes.
