@@ -134,6 +134,7 @@ mod tests {
             "admin/index.html",
             "admin/app.js",
             "admin/app.css",
+            "admin/webhooks.js",
             "demo/index.html",
             "demo/demo.js",
             "demo/demo.css",

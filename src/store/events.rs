@@ -110,11 +110,14 @@ fn parse(body: String) -> Value {
 
 /// One of the organization's events: the payload as delivered.
 pub fn find(conn: &Connection, org_id: &str, id: &str) -> rusqlite::Result<Option<Value>> {
-    Ok(conn
-        .prepare_cached("SELECT body FROM events WHERE id = ?1 AND org_id = ?2")?
+    Ok(find_raw(conn, org_id, id)?.map(parse))
+}
+
+/// [`find`] as the exact bytes signed and sent (a re-serialization may write numbers differently).
+pub fn find_raw(conn: &Connection, org_id: &str, id: &str) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached("SELECT body FROM events WHERE id = ?1 AND org_id = ?2")?
         .query_row(params![id, org_id], |r| r.get::<_, String>(0))
-        .optional()?
-        .map(parse))
+        .optional()
 }
 
 /// Filters of `GET /events`.

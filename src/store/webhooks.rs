@@ -126,6 +126,15 @@ pub fn find(conn: &Connection, org_id: &str, id: &str) -> rusqlite::Result<Optio
     .optional()
 }
 
+/// An endpoint of any organization (for the operator).
+pub fn find_any(conn: &Connection, id: &str) -> rusqlite::Result<Option<Endpoint>> {
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM webhook_endpoints WHERE id = ?1"
+    ))?
+    .query_row([id], row)
+    .optional()
+}
+
 /// Deletes the endpoint and, with it, its deliveries (pending ones are dropped).
 pub fn delete(conn: &Connection, org_id: &str, id: &str) -> rusqlite::Result<bool> {
     let n = conn
