@@ -216,6 +216,7 @@ fresh_ready_ms=$ready_ms
 fresh_scenarios "" "${CONNECTIONS[@]}"
 stop_server
 source bench/sandbox.sh && sandbox_bench
+source bench/webhooks.sh && webhook_benchmarks
 
 log "seeding $INTENTS intents ($CUSTOMER_INTENTS for one customer)"
 seed_started=$(now_ms)

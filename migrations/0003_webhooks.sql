@@ -50,7 +50,9 @@ CREATE TABLE webhook_deliveries (
     created_at      INTEGER NOT NULL,
     updated_at      INTEGER NOT NULL
 ) STRICT;
-CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at)
+-- The worker reads each endpoint's due deliveries apart, so that one endpoint's backlog never
+-- hides another's.
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (endpoint_id, next_attempt_at)
     WHERE next_attempt_at IS NOT NULL;
 CREATE INDEX webhook_deliveries_retry ON webhook_deliveries (retry_requested)
     WHERE retry_requested = 1;

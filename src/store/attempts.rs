@@ -13,38 +13,47 @@ pub struct Due {
     pub manual: bool,
 }
 
-/// Up to `limit` deliveries to attempt at `now`: manual retries first, then pending deliveries
-/// due by the schedule on enabled endpoints, the longest-waiting first.
-pub fn due(conn: &Connection, now: i64, limit: i64) -> rusqlite::Result<Vec<Due>> {
-    let mut out: Vec<Due> = conn
-        .prepare_cached(
-            "SELECT id, endpoint_id FROM webhook_deliveries WHERE retry_requested = 1 LIMIT ?1",
-        )?
-        .query_map([limit], |r| {
-            Ok(Due {
-                delivery_id: r.get(0)?,
-                endpoint_id: r.get(1)?,
-                manual: true,
-            })
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    let scheduled = conn
-        .prepare_cached(
-            "SELECT d.id, d.endpoint_id FROM webhook_deliveries d
-             JOIN webhook_endpoints e ON e.id = d.endpoint_id
-             WHERE d.next_attempt_at <= ?1 AND e.disabled = 0
-             ORDER BY d.next_attempt_at LIMIT ?2",
-        )?
-        .query_map(params![now, limit], |r| {
-            Ok(Due {
-                delivery_id: r.get(0)?,
-                endpoint_id: r.get(1)?,
-                manual: false,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    out.extend(scheduled);
-    Ok(out)
+/// Manual retries asked for, up to `limit`.
+pub fn retries(conn: &Connection, limit: i64) -> rusqlite::Result<Vec<Due>> {
+    conn.prepare_cached(
+        "SELECT id, endpoint_id FROM webhook_deliveries WHERE retry_requested = 1 LIMIT ?1",
+    )?
+    .query_map([limit], |r| {
+        Ok(Due {
+            delivery_id: r.get(0)?,
+            endpoint_id: r.get(1)?,
+            manual: true,
+        })
+    })?
+    .collect()
+}
+
+/// The enabled endpoints (whose deliveries are attempted on schedule).
+pub fn enabled_endpoints(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    conn.prepare_cached("SELECT id FROM webhook_endpoints WHERE disabled = 0")?
+        .query_map([], |r| r.get(0))?
+        .collect()
+}
+
+/// Up to `limit` pending deliveries of one endpoint due at `now`, the longest-waiting first.
+pub fn due(
+    conn: &Connection,
+    endpoint_id: &str,
+    now: i64,
+    limit: i64,
+) -> rusqlite::Result<Vec<Due>> {
+    conn.prepare_cached(
+        "SELECT id FROM webhook_deliveries WHERE endpoint_id = ?1 AND next_attempt_at <= ?2
+         ORDER BY next_attempt_at LIMIT ?3",
+    )?
+    .query_map(params![endpoint_id, now, limit], |r| {
+        Ok(Due {
+            delivery_id: r.get(0)?,
+            endpoint_id: endpoint_id.to_string(),
+            manual: false,
+        })
+    })?
+    .collect()
 }
 
 /// What one attempt sends.

@@ -21,17 +21,31 @@ const TICK: Duration = Duration::from_millis(500);
 const CLEANUP_EVERY: Duration = Duration::from_secs(60);
 /// Requests in flight over all endpoints.
 const MAX_IN_FLIGHT: usize = 256;
-/// Due deliveries read per look.
-const LOOK_AHEAD: i64 = 1_000;
+/// Manual retries read per look.
+const RETRIES_PER_LOOK: i64 = 100;
 
-/// Deliveries in flight, and how many per endpoint.
+/// Deliveries taken (sent or being recorded), requests in flight per endpoint, and deliveries
+/// taken per endpoint.
 #[derive(Default)]
 struct InFlight {
     deliveries: HashSet<String>,
     per_endpoint: HashMap<String, usize>,
+    taken_per_endpoint: HashMap<String, usize>,
 }
 
 impl InFlight {
+    /// Whether the endpoint may take another request now.
+    fn has_room(&self, endpoint_id: &str) -> bool {
+        self.deliveries.len() < MAX_IN_FLIGHT
+            && self.per_endpoint.get(endpoint_id).copied().unwrap_or(0) < PER_ENDPOINT
+    }
+
+    /// How many due rows of the endpoint to read so that its free slots can be filled: its
+    /// taken deliveries are still due until recorded.
+    fn look_ahead(&self, endpoint_id: &str) -> i64 {
+        (PER_ENDPOINT + self.taken_per_endpoint.get(endpoint_id).copied().unwrap_or(0)) as i64
+    }
+
     /// Takes `due` if neither it nor its endpoint's quota nor the global one is in use.
     fn take(&mut self, due: &Due) -> bool {
         if self.deliveries.len() >= MAX_IN_FLIGHT || self.deliveries.contains(&due.delivery_id) {
@@ -46,15 +60,31 @@ impl InFlight {
         }
         *count += 1;
         self.deliveries.insert(due.delivery_id.clone());
+        *self
+            .taken_per_endpoint
+            .entry(due.endpoint_id.clone())
+            .or_default() += 1;
         true
     }
 
-    fn release(&mut self, due: &Due) {
-        self.deliveries.remove(&due.delivery_id);
+    /// The request of `due` has ended: its endpoint may take another one. The delivery stays
+    /// taken until its attempt is recorded, so that it is not sent again meanwhile.
+    fn request_ended(&mut self, due: &Due) {
         if let Some(count) = self.per_endpoint.get_mut(&due.endpoint_id) {
             *count -= 1;
             if *count == 0 {
                 self.per_endpoint.remove(&due.endpoint_id);
+            }
+        }
+    }
+
+    /// The attempt of `due` is recorded (or given up).
+    fn recorded(&mut self, due: &Due) {
+        self.deliveries.remove(&due.delivery_id);
+        if let Some(count) = self.taken_per_endpoint.get_mut(&due.endpoint_id) {
+            *count -= 1;
+            if *count == 0 {
+                self.taken_per_endpoint.remove(&due.endpoint_id);
             }
         }
     }
@@ -120,14 +150,29 @@ impl Worker {
             .inner
             .db
             .read(move |conn| {
-                let due = attempts::due(conn, now, LOOK_AHEAD)?;
-                let taken: Vec<Due> = {
-                    let mut in_flight = inner
+                let lock = || {
+                    inner
                         .in_flight
                         .lock()
-                        .map_err(|_| ApiError::Internal("in-flight set poisoned".into()))?;
-                    due.into_iter().filter(|d| in_flight.take(d)).collect()
+                        .map_err(|_| ApiError::Internal("in-flight set poisoned".into()))
                 };
+                let mut taken: Vec<Due> = attempts::retries(conn, RETRIES_PER_LOOK)?
+                    .into_iter()
+                    .filter(|d| lock().is_ok_and(|mut f| f.take(d)))
+                    .collect();
+                // Each endpoint apart: one endpoint's backlog never hides another's.
+                for endpoint in attempts::enabled_endpoints(conn)? {
+                    let (room, look_ahead) = {
+                        let f = lock()?;
+                        (f.has_room(&endpoint), f.look_ahead(&endpoint))
+                    };
+                    if !room {
+                        continue;
+                    }
+                    let due = attempts::due(conn, &endpoint, now, look_ahead)?;
+                    let mut f = lock()?;
+                    taken.extend(due.into_iter().filter(|d| f.take(d)));
+                }
                 taken
                     .into_iter()
                     .map(|d| {
@@ -142,15 +187,22 @@ impl Worker {
             .map(|(due, request)| {
                 let inner = self.inner.clone();
                 actix_web::rt::spawn(async move {
-                    if let Some(request) = request {
-                        if let Err(e) = inner.attempt(&due, request).await {
+                    let outcome = match request {
+                        Some(request) => Some(inner.send(&request, inner.clock.now_micros()).await),
+                        None => None, // gone meanwhile (its endpoint was deleted)
+                    };
+                    if let Ok(mut in_flight) = inner.in_flight.lock() {
+                        in_flight.request_ended(&due);
+                    }
+                    inner.freed.notify_one();
+                    if let Some(outcome) = outcome {
+                        if let Err(e) = inner.record(&due, outcome).await {
                             tracing::error!(error = %e, delivery = %due.delivery_id, "could not record a webhook attempt");
                         }
                     }
                     if let Ok(mut in_flight) = inner.in_flight.lock() {
-                        in_flight.release(&due);
+                        in_flight.recorded(&due);
                     }
-                    inner.freed.notify_one();
                 })
             })
             .collect())
@@ -203,10 +255,8 @@ impl Worker {
 }
 
 impl Inner {
-    /// One attempt: send, then record the outcome in a write job.
-    async fn attempt(&self, due: &Due, request: Request) -> ApiResult<()> {
-        let attempted_at = self.clock.now_micros();
-        let outcome = self.send(&request, attempted_at).await;
+    /// Records an attempt's outcome in a write job of its own.
+    async fn record(&self, due: &Due, outcome: Outcome) -> ApiResult<()> {
         let due = due.clone();
         let settings = self.settings.clone();
         let now = self.clock.now_micros();
@@ -358,7 +408,11 @@ mod tests {
             !f.take(&due("x", "b")),
             "a delivery in flight is not taken twice"
         );
-        f.release(&due("0", "a"));
-        assert!(f.take(&due("5", "a")));
+        f.request_ended(&due("0", "a"));
+        assert!(!f.take(&due("0", "a")), "taken until its attempt is recorded");
+        assert!(f.take(&due("5", "a")), "the endpoint's slot is free once its request ended");
+        f.recorded(&due("0", "a"));
+        f.request_ended(&due("1", "a"));
+        assert!(f.take(&due("0", "a")));
     }
 }

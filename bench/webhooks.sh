@@ -1,0 +1,102 @@
+# Webhook scenarios of `make bench` (SPEC 11), sourced by bench/run.sh, whose helpers they use
+# (start_server, wrk_run, stop_server, free_port, now_ms, log, $work, $results, $TARGET, $API_KEY).
+# Each is reported as a ratio measured in the same run:
+#   1. POST /donation_intents (1 item) with one subscribed endpoint, to the same without any
+#      endpoint (target >= 0.8x): the outbox rows and the deliveries made while the load runs.
+#   2. Delivery throughput to a local receiver with 10,000 deliveries queued (target >= 1,000/s):
+#      10,000 intents are created while the endpoint's port is closed (each first attempt fails
+#      and is rescheduled an hour later), then a receiver (examples/http_ceiling) is started on
+#      that port and the server clock is moved an hour: the time until all 10,000 have succeeded.
+# The section lands in BENCHMARKS.md between its own markers.
+
+webhook_api() { # METHOD PATH [BODY]
+    curl -sf -X "$1" "$base$2" -H "Authorization: Bearer $API_KEY" ${3:+-d "$3"}
+}
+
+webhook_rate() { # SCENARIO CONNS: req/s of that row of $results
+    awk -F'\t' -v s="$1" -v c="$2" '$1 == s && $2 == c { printf "%.0f", $3 / $4 }' "$results"
+}
+
+webhook_benchmarks() {
+    local receiver_pid="" rport none one c queued started elapsed rate section
+    log "webhooks: POST /donation_intents with and without a subscribed endpoint"
+    rport=$(free_port)
+    "$TARGET/examples/http_ceiling" --bind "127.0.0.1:$rport" >/dev/null 2>&1 &
+    receiver_pid=$!
+    start_server /healthz "$TARGET/impactapi" serve --db "$work/webhooks.db" --api-key "$API_KEY" \
+        --admin-token "$ADMIN_TOKEN"
+    none="POST /donation_intents, 1 item, no webhook endpoint"
+    one="POST /donation_intents, 1 item, 1 subscribed webhook endpoint"
+    for c in "${CONNECTIONS[@]}"; do
+        wrk_run "$none" "$c" /donation_intents storage_normal_1 1 "$work/one.json"
+    done
+    webhook_api POST /webhook_endpoints "{\"url\": \"http://127.0.0.1:$rport/hook\"}" >/dev/null
+    for c in "${CONNECTIONS[@]}"; do
+        wrk_run "$one" "$c" /donation_intents storage_normal_1 1 "$work/one.json"
+    done
+    stop_server
+
+    log "webhooks: delivery throughput with 10,000 queued"
+    local dport endpoint_id
+    dport=$(free_port)
+    start_server /healthz "$TARGET/impactapi" serve --db "$work/webhooks-queue.db" \
+        --api-key "$API_KEY" --admin-token "$ADMIN_TOKEN" --time-travel \
+        --webhook-retry-schedule 3600
+    endpoint_id=$(webhook_api POST /webhook_endpoints "{\"url\": \"http://127.0.0.1:$dport/hook\"}" |
+        jq -r .data.id)
+    for _ in $(seq 1 200); do
+        webhook_api POST /donation_intents "$(cat "$work/fifty.json")" >/dev/null
+    done
+    # Every first attempt made (and failed): the newest delivery has its attempt.
+    for _ in $(seq 1 600); do
+        queued=$(webhook_api GET "/webhook_endpoints/$endpoint_id/deliveries?status=pending&per_page=1" |
+            jq -r '[.total, (.data[0].attempts | length)] | @tsv')
+        [ "$queued" = "$(printf '10000\t1')" ] && break
+        sleep 0.1
+    done
+    "$TARGET/examples/http_ceiling" --bind "127.0.0.1:$dport" >/dev/null 2>&1 &
+    local queue_receiver=$!
+    for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$dport") 2>/dev/null && break; sleep 0.05; done
+    started=$(now_ms)
+    curl -sf -X POST "$base/admin/api/clock/advance" -H "Authorization: Bearer $ADMIN_TOKEN" \
+        -d '{"seconds": 3601}' >/dev/null
+    for _ in $(seq 1 1200); do
+        [ "$(webhook_api GET "/webhook_endpoints/$endpoint_id/deliveries?status=succeeded&per_page=1" |
+            jq -r .total)" = 10000 ] && break
+        sleep 0.05
+    done
+    elapsed=$(($(now_ms) - started))
+    rate=$(awk -v ms="$elapsed" 'BEGIN { printf "%.0f", 10000 / (ms / 1000) }')
+    stop_server
+    kill "$receiver_pid" "$queue_receiver" 2>/dev/null || true
+    wait "$receiver_pid" "$queue_receiver" 2>/dev/null || true
+
+    section="$work/webhooks.md"
+    {
+        echo "<!-- bench-webhooks:begin (written by bench/webhooks.sh) -->"
+        echo "## Webhooks ($(date -u '+%Y-%m-%d %H:%M UTC'), $(git rev-parse --short HEAD 2>/dev/null || echo unknown))"
+        echo
+        echo "| scenario | conns | without endpoint req/s | with 1 endpoint req/s | ratio | target |"
+        echo "|---|---:|---:|---:|---:|---|"
+        for c in "${CONNECTIONS[@]}"; do
+            awk -v c="$c" -v a="$(webhook_rate "$none" "$c")" -v b="$(webhook_rate "$one" "$c")" 'BEGIN {
+                printf "| POST /donation_intents, 1 item | %s | %d | %d | %.2f× | ≥ 0.8× |\n", c, a, b, (a > 0 ? b / a : 0) }'
+        done
+        echo
+        echo "| scenario | deliveries | seconds | deliveries/s | ratio to target | target |"
+        echo "|---|---:|---:|---:|---:|---|"
+        awk -v ms="$elapsed" -v r="$rate" 'BEGIN {
+            printf "| delivery to a local receiver, 10,000 queued, 1 endpoint | 10000 | %.2f | %d | %.2f× | ≥ 1,000/s |\n", ms / 1000, r, r / 1000 }'
+        echo "<!-- bench-webhooks:end -->"
+    } >"$section"
+    cat "$section" >&2
+    if [ -f "$OUT" ] && grep -q '<!-- bench-webhooks:begin' "$OUT"; then
+        awk -v section="$section" '
+            /<!-- bench-webhooks:begin/ { while ((getline line < section) > 0) print line; skip = 1; next }
+            /<!-- bench-webhooks:end/ { skip = 0; next }
+            !skip { print }' "$OUT" >"$work/out-webhooks.md"
+        cp "$work/out-webhooks.md" "$OUT"
+    elif [ -f "$OUT" ]; then
+        { echo; cat "$section"; } >>"$OUT"
+    fi
+}
