@@ -10,7 +10,7 @@ use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::store::attempts::{self, Due, Outcome, Request};
 use crate::store::events;
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
@@ -21,6 +21,12 @@ const TICK: Duration = Duration::from_millis(500);
 const CLEANUP_EVERY: Duration = Duration::from_secs(60);
 /// Requests in flight over all endpoints.
 const MAX_IN_FLIGHT: usize = 256;
+/// The shortest time between two looks: wake-ups in between (a commit, an ended request) are
+/// served by one look, so that a busy API does not cost a read per commit.
+const MIN_GAP: Duration = Duration::from_millis(5);
+/// Due deliveries read ahead per endpoint: a request that ends goes on with the next of its
+/// endpoint at once, without waiting for a look.
+const PREFETCH: usize = 64;
 /// Manual retries read per look.
 const RETRIES_PER_LOOK: i64 = 100;
 
@@ -31,19 +37,56 @@ struct InFlight {
     deliveries: HashSet<String>,
     per_endpoint: HashMap<String, usize>,
     taken_per_endpoint: HashMap<String, usize>,
+    /// Recorded since the last look: still held, because a look whose read began before the
+    /// record committed would see them due again.
+    settled: Vec<Due>,
+    /// Deliveries read ahead, per endpoint, each with its request (taken, not yet sent).
+    queued: HashMap<String, VecDeque<(Due, Option<Request>)>>,
 }
 
 impl InFlight {
-    /// Whether the endpoint may take another request now.
-    fn has_room(&self, endpoint_id: &str) -> bool {
-        self.deliveries.len() < MAX_IN_FLIGHT
-            && self.per_endpoint.get(endpoint_id).copied().unwrap_or(0) < PER_ENDPOINT
+    fn free_slots(&self, endpoint_id: &str) -> usize {
+        let global = MAX_IN_FLIGHT.saturating_sub(self.deliveries.len());
+        PER_ENDPOINT
+            .saturating_sub(self.per_endpoint.get(endpoint_id).copied().unwrap_or(0))
+            .min(global)
+    }
+
+    fn queued_len(&self, endpoint_id: &str) -> usize {
+        self.queued.get(endpoint_id).map_or(0, VecDeque::len)
+    }
+
+    /// Takes `due` to be sent later from the endpoint's queue (no request slot yet).
+    fn take_ahead(&mut self, due: &Due) -> bool {
+        if !self.deliveries.insert(due.delivery_id.clone()) {
+            return false;
+        }
+        *self
+            .taken_per_endpoint
+            .entry(due.endpoint_id.clone())
+            .or_default() += 1;
+        true
+    }
+
+    /// The next queued delivery of the endpoint, its request slot taken.
+    fn next_queued(&mut self, endpoint_id: &str) -> Option<(Due, Option<Request>)> {
+        let next = self.queued.get_mut(endpoint_id)?.pop_front()?;
+        *self
+            .per_endpoint
+            .entry(endpoint_id.to_string())
+            .or_default() += 1;
+        Some(next)
     }
 
     /// How many due rows of the endpoint to read so that its free slots can be filled: its
     /// taken deliveries are still due until recorded.
     fn look_ahead(&self, endpoint_id: &str) -> i64 {
-        (PER_ENDPOINT + self.taken_per_endpoint.get(endpoint_id).copied().unwrap_or(0)) as i64
+        (PER_ENDPOINT
+            + self
+                .taken_per_endpoint
+                .get(endpoint_id)
+                .copied()
+                .unwrap_or(0)) as i64
     }
 
     /// Takes `due` if neither it nor its endpoint's quota nor the global one is in use.
@@ -78,13 +121,21 @@ impl InFlight {
         }
     }
 
-    /// The attempt of `due` is recorded (or given up).
+    /// The attempt of `due` is recorded (or given up); it is let go by the next look.
     fn recorded(&mut self, due: &Due) {
-        self.deliveries.remove(&due.delivery_id);
-        if let Some(count) = self.taken_per_endpoint.get_mut(&due.endpoint_id) {
-            *count -= 1;
-            if *count == 0 {
-                self.taken_per_endpoint.remove(&due.endpoint_id);
+        self.settled.push(due.clone());
+    }
+
+    /// Lets go of the deliveries recorded so far; called before a look's read begins, so that
+    /// the read sees their records.
+    fn let_go(&mut self) {
+        for due in std::mem::take(&mut self.settled) {
+            self.deliveries.remove(&due.delivery_id);
+            if let Some(count) = self.taken_per_endpoint.get_mut(&due.endpoint_id) {
+                *count -= 1;
+                if *count == 0 {
+                    self.taken_per_endpoint.remove(&due.endpoint_id);
+                }
             }
         }
     }
@@ -143,10 +194,14 @@ impl Worker {
         Ok(count)
     }
 
-    /// Starts the due attempts (each its own task) and returns at once.
+    /// Starts the due attempts and returns at once. Each endpoint gets up to `PER_ENDPOINT`
+    /// lanes; a lane sends one delivery after another from its endpoint's queue, read ahead.
     async fn dispatch(&self, now: i64) -> ApiResult<Vec<tokio::task::JoinHandle<()>>> {
+        if let Ok(mut in_flight) = self.inner.in_flight.lock() {
+            in_flight.let_go();
+        }
         let inner = self.inner.clone();
-        let picked: Vec<(Due, Option<Request>)> = self
+        let lanes: Vec<(Due, Option<Request>)> = self
             .inner
             .db
             .read(move |conn| {
@@ -156,54 +211,72 @@ impl Worker {
                         .lock()
                         .map_err(|_| ApiError::Internal("in-flight set poisoned".into()))
                 };
-                let mut taken: Vec<Due> = attempts::retries(conn, RETRIES_PER_LOOK)?
-                    .into_iter()
-                    .filter(|d| lock().is_ok_and(|mut f| f.take(d)))
-                    .collect();
+                let mut lanes: Vec<(Due, Option<Request>)> = Vec::new();
+                for d in attempts::retries(conn, RETRIES_PER_LOOK)? {
+                    if lock()?.take(&d) {
+                        let request = attempts::request(conn, &d.delivery_id, now)?;
+                        lanes.push((d, request));
+                    }
+                }
+                let enabled = attempts::enabled_endpoints(conn)?;
+                {
+                    // What was read ahead for an endpoint since disabled or deleted is not sent.
+                    let mut f = lock()?;
+                    let stale: Vec<String> = f
+                        .queued
+                        .keys()
+                        .filter(|k| !enabled.contains(k))
+                        .cloned()
+                        .collect();
+                    for endpoint in stale {
+                        let dropped = f.queued.remove(&endpoint).unwrap_or_default();
+                        f.settled.extend(dropped.into_iter().map(|(d, _)| d));
+                    }
+                }
                 // Each endpoint apart: one endpoint's backlog never hides another's.
-                for endpoint in attempts::enabled_endpoints(conn)? {
-                    let (room, look_ahead) = {
-                        let f = lock()?;
-                        (f.has_room(&endpoint), f.look_ahead(&endpoint))
+                for endpoint in enabled {
+                    let (mut free, mut ahead, look_ahead) = {
+                        let mut f = lock()?;
+                        let mut free = f.free_slots(&endpoint);
+                        while free > 0 {
+                            match f.next_queued(&endpoint) {
+                                Some(next) => lanes.push(next),
+                                None => break,
+                            }
+                            free -= 1;
+                        }
+                        let ahead = PREFETCH.saturating_sub(f.queued_len(&endpoint));
+                        (free, ahead, f.look_ahead(&endpoint) + ahead as i64)
                     };
-                    if !room {
+                    if free == 0 && ahead == 0 {
                         continue;
                     }
                     let due = attempts::due(conn, &endpoint, now, look_ahead)?;
-                    let mut f = lock()?;
-                    taken.extend(due.into_iter().filter(|d| f.take(d)));
-                }
-                taken
-                    .into_iter()
-                    .map(|d| {
-                        let request = attempts::request(conn, &d.delivery_id, now)?;
-                        Ok((d, request))
-                    })
-                    .collect::<ApiResult<Vec<_>>>()
-            })
-            .await?;
-        Ok(picked
-            .into_iter()
-            .map(|(due, request)| {
-                let inner = self.inner.clone();
-                actix_web::rt::spawn(async move {
-                    let outcome = match request {
-                        Some(request) => Some(inner.send(&request, inner.clock.now_micros()).await),
-                        None => None, // gone meanwhile (its endpoint was deleted)
-                    };
-                    if let Ok(mut in_flight) = inner.in_flight.lock() {
-                        in_flight.request_ended(&due);
-                    }
-                    inner.freed.notify_one();
-                    if let Some(outcome) = outcome {
-                        if let Err(e) = inner.record(&due, outcome).await {
-                            tracing::error!(error = %e, delivery = %due.delivery_id, "could not record a webhook attempt");
+                    let mut queue = Vec::new();
+                    for d in due {
+                        let mut f = lock()?;
+                        if free > 0 && f.take(&d) {
+                            drop(f);
+                            free -= 1;
+                            let request = attempts::request(conn, &d.delivery_id, now)?;
+                            lanes.push((d, request));
+                        } else if free == 0 && ahead > 0 && f.take_ahead(&d) {
+                            drop(f);
+                            ahead -= 1;
+                            let request = attempts::request(conn, &d.delivery_id, now)?;
+                            queue.push((d, request));
                         }
                     }
-                    if let Ok(mut in_flight) = inner.in_flight.lock() {
-                        in_flight.recorded(&due);
-                    }
-                })
+                    lock()?.queued.entry(endpoint).or_default().extend(queue);
+                }
+                Ok(lanes)
+            })
+            .await?;
+        Ok(lanes
+            .into_iter()
+            .map(|first| {
+                let inner = self.inner.clone();
+                actix_web::rt::spawn(lane(inner, first))
             })
             .collect())
     }
@@ -225,6 +298,7 @@ impl Worker {
             let mut ticks = tokio::time::interval(TICK);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             let mut cleaned = Instant::now();
+            let mut looked = Instant::now();
             loop {
                 tokio::select! {
                     _ = &mut stopped => break,
@@ -232,6 +306,10 @@ impl Worker {
                     _ = self.inner.freed.notified() => {},
                     _ = ticks.tick() => {},
                 }
+                if let Some(rest) = MIN_GAP.checked_sub(looked.elapsed()) {
+                    tokio::time::sleep(rest).await;
+                }
+                looked = Instant::now();
                 let now = self.inner.clock.now_micros();
                 if let Err(e) = self.dispatch(now).await {
                     tracing::error!(error = %e, "webhook dispatch failed");
@@ -251,6 +329,50 @@ impl Worker {
             stop: Some(stop),
             handle: Some(handle),
         }
+    }
+}
+
+/// One request slot of an endpoint: sends `first`, then the endpoint's queued deliveries one
+/// after another; each outcome is recorded by a task of its own. Ends when the queue is empty,
+/// after its records are made.
+async fn lane(inner: Arc<Inner>, first: (Due, Option<Request>)) {
+    let (mut due, mut request) = first;
+    let endpoint = due.endpoint_id.clone();
+    let mut records = Vec::new();
+    loop {
+        match request {
+            Some(request) => {
+                let outcome = inner.send(&request, inner.clock.now_micros()).await;
+                let (inner, due) = (inner.clone(), due.clone());
+                records.push(actix_web::rt::spawn(async move {
+                    if let Err(e) = inner.record(&due, outcome).await {
+                        tracing::error!(error = %e, delivery = %due.delivery_id, "could not record a webhook attempt");
+                    }
+                    if let Ok(mut in_flight) = inner.in_flight.lock() {
+                        in_flight.recorded(&due);
+                    }
+                }));
+            }
+            // Gone meanwhile (its endpoint was deleted): nothing to record.
+            None => {
+                if let Ok(mut in_flight) = inner.in_flight.lock() {
+                    in_flight.recorded(&due);
+                }
+            }
+        }
+        let next = inner.in_flight.lock().ok().and_then(|mut f| {
+            // The slot is handed from this request to the next one.
+            f.request_ended(&due);
+            f.next_queued(&endpoint)
+        });
+        match next {
+            Some((d, r)) => (due, request) = (d, r),
+            None => break,
+        }
+    }
+    inner.freed.notify_one();
+    for record in records {
+        let _ = record.await;
     }
 }
 
@@ -409,9 +531,17 @@ mod tests {
             "a delivery in flight is not taken twice"
         );
         f.request_ended(&due("0", "a"));
-        assert!(!f.take(&due("0", "a")), "taken until its attempt is recorded");
-        assert!(f.take(&due("5", "a")), "the endpoint's slot is free once its request ended");
+        assert!(
+            !f.take(&due("0", "a")),
+            "taken until its attempt is recorded"
+        );
+        assert!(
+            f.take(&due("5", "a")),
+            "the endpoint's slot is free once its request ended"
+        );
         f.recorded(&due("0", "a"));
+        assert!(!f.take(&due("0", "a")), "held until the next look begins");
+        f.let_go();
         f.request_ended(&due("1", "a"));
         assert!(f.take(&due("0", "a")));
     }
