@@ -46,7 +46,7 @@ webhook_benchmarks() {
     for _ in $(seq 1 200); do
         webhook_api POST /donation_intents "$(cat "$work/fifty.json")" >/dev/null
     done
-    for _ in $(seq 1 600); do
+    for _ in $(seq 1 1200); do
         [ "$(webhook_api GET "/webhook_endpoints/$endpoint_id/deliveries?status=failed&per_page=1" |
             jq -r .total)" = 10000 ] && break
         sleep 0.1
@@ -57,7 +57,7 @@ webhook_benchmarks() {
     started=$(now_ms)
     webhook_api POST "/webhook_endpoints/$endpoint_id/recover" '{"since": "2000-01-01T00:00:00Z"}' \
         >/dev/null
-    for _ in $(seq 1 1200); do
+    for _ in $(seq 1 2400); do
         [ "$(webhook_api GET "/webhook_endpoints/$endpoint_id/deliveries?status=succeeded&per_page=1" |
             jq -r .total)" = 10000 ] && break
         sleep 0.05

@@ -46,10 +46,15 @@ struct InFlight {
 
 impl InFlight {
     fn free_slots(&self, endpoint_id: &str) -> usize {
-        let global = MAX_IN_FLIGHT.saturating_sub(self.deliveries.len());
+        let global = MAX_IN_FLIGHT.saturating_sub(self.requests());
         PER_ENDPOINT
             .saturating_sub(self.per_endpoint.get(endpoint_id).copied().unwrap_or(0))
             .min(global)
+    }
+
+    /// Requests in flight over all endpoints (deliveries read ahead or being recorded are not).
+    fn requests(&self) -> usize {
+        self.per_endpoint.values().sum()
     }
 
     fn queued_len(&self, endpoint_id: &str) -> usize {
@@ -91,7 +96,7 @@ impl InFlight {
 
     /// Takes `due` if neither it nor its endpoint's quota nor the global one is in use.
     fn take(&mut self, due: &Due) -> bool {
-        if self.deliveries.len() >= MAX_IN_FLIGHT || self.deliveries.contains(&due.delivery_id) {
+        if self.requests() >= MAX_IN_FLIGHT || self.deliveries.contains(&due.delivery_id) {
             return false;
         }
         let count = self
