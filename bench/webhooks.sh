@@ -6,11 +6,24 @@
 #   2. Delivery throughput to a local receiver with 10,000 deliveries queued (target >= 1,000/s):
 #      10,000 intents are created while the endpoint's port is closed (with the schedule `0`, each
 #      delivery fails after two quick attempts), then a receiver (examples/http_ceiling) is started
-#      on that port and `recover` queues all 10,000 again: the time until all have succeeded.
+#      (on a port it could bind; the endpoint is pointed at it) and `recover` queues all 10,000
+#      again: the time until all have succeeded.
 # The section lands in BENCHMARKS.md between its own markers.
 
 webhook_api() { # METHOD PATH [BODY]
     curl -sf -X "$1" "$base$2" -H "Authorization: Bearer $API_KEY" ${3:+-d "$3"}
+}
+
+# A closed port other than the server's (bash's $RANDOM repeats in command substitutions, so
+# run.sh's free_port can hand out the port the server then takes).
+webhook_free_port() {
+    local port server=${base:-}
+    server=${server##*:}
+    while :; do
+        port=$(shuf -i 20000-32000 -n 1) # below the ephemeral range
+        [ "$port" = "$server" ] && continue
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+    done
 }
 
 webhook_rate() { # SCENARIO CONNS: req/s of that row of $results
@@ -20,7 +33,7 @@ webhook_rate() { # SCENARIO CONNS: req/s of that row of $results
 webhook_benchmarks() {
     local receiver_pid="" rport none one c queued started elapsed rate section
     log "webhooks: POST /donation_intents with and without a subscribed endpoint"
-    rport=$(free_port)
+    rport=$(webhook_free_port)
     "$TARGET/examples/http_ceiling" --bind "127.0.0.1:$rport" >/dev/null 2>&1 &
     receiver_pid=$!
     start_server /healthz "$TARGET/impactapi" serve --db "$work/webhooks.db" --api-key "$API_KEY" \
@@ -38,9 +51,9 @@ webhook_benchmarks() {
 
     log "webhooks: delivery throughput with 10,000 queued"
     local dport endpoint_id
-    dport=$(free_port)
     start_server /healthz "$TARGET/impactapi" serve --db "$work/webhooks-queue.db" \
         --api-key "$API_KEY" --admin-token "$ADMIN_TOKEN" --webhook-retry-schedule 0
+    dport=$(webhook_free_port)
     endpoint_id=$(webhook_api POST /webhook_endpoints "{\"url\": \"http://127.0.0.1:$dport/hook\"}" |
         jq -r .data.id)
     for _ in $(seq 1 200); do
@@ -51,9 +64,20 @@ webhook_benchmarks() {
             jq -r .total)" = 10000 ] && break
         sleep 0.1
     done
-    "$TARGET/examples/http_ceiling" --bind "127.0.0.1:$dport" >/dev/null 2>&1 &
-    local queue_receiver=$!
-    for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$dport") 2>/dev/null && break; sleep 0.05; done
+    # The receiver on a port it could bind (checked), and the endpoint pointed at it.
+    local queue_receiver=""
+    for _ in $(seq 1 10); do
+        dport=$(webhook_free_port)
+        "$TARGET/examples/http_ceiling" --bind "127.0.0.1:$dport" >/dev/null 2>&1 &
+        queue_receiver=$!
+        for _ in $(seq 1 100); do
+            (exec 3<>"/dev/tcp/127.0.0.1/$dport") 2>/dev/null && break
+            kill -0 "$queue_receiver" 2>/dev/null || break
+            sleep 0.05
+        done
+        kill -0 "$queue_receiver" 2>/dev/null && break
+    done
+    webhook_api PATCH "/webhook_endpoints/$endpoint_id" "{\"url\": \"http://127.0.0.1:$dport/hook\"}" >/dev/null
     started=$(now_ms)
     webhook_api POST "/webhook_endpoints/$endpoint_id/recover" '{"since": "2000-01-01T00:00:00Z"}' \
         >/dev/null
