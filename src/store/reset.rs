@@ -79,6 +79,11 @@ const STEPS: &[Step] = &[
         run: rows_of!("vendors"),
         counts_as: Some(|d| &mut d.vendors),
     },
+    // Webhook events and their deliveries (the endpoints stay).
+    Step {
+        run: crate::store::events::delete_org_events,
+        counts_as: Some(|d| &mut d.events),
+    },
     // A replayed Idempotency-Key must not answer with objects that no longer exist.
     Step {
         run: rows_of!("idempotency_keys"),

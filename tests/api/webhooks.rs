@@ -1392,3 +1392,56 @@ async fn deliveries_pending_at_a_kill_9_are_all_made_after_the_restart() {
     server.child.kill().expect("kill");
     server.child.wait().expect("wait");
 }
+
+#[actix_web::test]
+async fn an_organization_reset_deletes_its_events_and_deliveries_and_keeps_its_endpoints() {
+    let app = spawn_app().await;
+    let (org_id, key) = app.new_org("Resettable").await;
+    let post = |path: &str, body: Value| {
+        app.client
+            .post(app.url(path))
+            .bearer_auth(&key)
+            .json(&body)
+            .send()
+    };
+    let created = json_ok(
+        post("/webhook_endpoints", json!({"url": "http://127.0.0.1:9/"}))
+            .await
+            .expect("req"),
+        201,
+    )
+    .await;
+    let eid = created["data"]["id"].as_str().expect("id").to_string();
+    json_ok(post("/customers", json!({})).await.expect("req"), 201).await;
+    json_ok(post("/vendors", json!({})).await.expect("req"), 201).await;
+    let resp = app
+        .admin(
+            Method::POST,
+            &format!("/admin/api/organizations/{org_id}/reset"),
+        )
+        .send()
+        .await
+        .expect("reset");
+    let body = json_ok(resp, 200).await;
+    assert_eq!(body["data"]["deleted"]["events"], 2);
+    let get = |path: String| app.client.get(app.url(&path)).bearer_auth(&key).send();
+    assert_eq!(
+        json_ok(get("/events".into()).await.expect("req"), 200).await["total"],
+        0
+    );
+    assert_eq!(
+        json_ok(
+            get(format!("/webhook_endpoints/{eid}/deliveries"))
+                .await
+                .expect("req"),
+            200
+        )
+        .await["total"],
+        0
+    );
+    json_ok(
+        get(format!("/webhook_endpoints/{eid}")).await.expect("req"),
+        200,
+    )
+    .await;
+}
