@@ -142,6 +142,10 @@ impl Application {
                 self.state.db.clone(),
                 self.state.clock.clone(),
                 self.state.webhooks.clone(),
+                self.state
+                    .metrics
+                    .as_ref()
+                    .map(|m| m.webhook_deliveries.clone()),
             )
             .map_err(std::io::Error::other)?;
             Some(worker.spawn())

@@ -234,6 +234,15 @@ fn sessions_by_status(conn: &Connection, now: i64) -> rusqlite::Result<Vec<(Stri
     rows.collect()
 }
 
+/// Deliveries waiting for an attempt: those with a next attempt scheduled (read from the
+/// partial index the worker uses).
+fn webhook_queue(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.prepare_cached(
+        "SELECT COUNT(*) FROM webhook_deliveries WHERE next_attempt_at IS NOT NULL",
+    )?
+    .query_row([], |r| r.get(0))
+}
+
 fn file_size(path: &std::path::Path) -> i64 {
     std::fs::metadata(path).map_or(0, |m| i64::try_from(m.len()).unwrap_or(i64::MAX))
 }
@@ -253,9 +262,9 @@ async fn scrape(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpR
         Admin::extract(&req).await?;
     }
     let now = state.clock.now_micros();
-    let sessions = state
+    let (sessions, webhook_queue) = state
         .db
-        .read(move |conn| Ok(sessions_by_status(conn, now)?))
+        .read(move |conn| Ok((sessions_by_status(conn, now)?, webhook_queue(conn)?)))
         .await?;
     let path = state.db.path();
     let reading = StateReading {
@@ -263,7 +272,7 @@ async fn scrape(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpR
         db_bytes: file_size(path),
         wal_bytes: file_size(&wal_path(path)),
         storage_full: state.db.storage_full(),
-        webhook_queue: 0,
+        webhook_queue,
     };
     let body = metrics
         .render(&reading)

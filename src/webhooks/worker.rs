@@ -154,6 +154,8 @@ struct Inner {
     in_flight: Mutex<InFlight>,
     /// Notified when an attempt ends and frees its slot.
     freed: tokio::sync::Notify,
+    /// `impactapi_webhook_deliveries_total{outcome}`, when metrics are kept.
+    outcomes: Option<prometheus::IntCounterVec>,
 }
 
 /// The delivery worker; cheap to clone.
@@ -163,7 +165,13 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn new(db: Db, clock: Clock, settings: Settings) -> Result<Worker, String> {
+    /// `outcomes` counts each attempt as `succeeded` or `failed` (the metrics family).
+    pub fn new(
+        db: Db,
+        clock: Clock,
+        settings: Settings,
+        outcomes: Option<prometheus::IntCounterVec>,
+    ) -> Result<Worker, String> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
@@ -184,6 +192,7 @@ impl Worker {
                 client,
                 in_flight: Mutex::new(InFlight::default()),
                 freed: tokio::sync::Notify::new(),
+                outcomes,
             }),
         })
     }
@@ -348,6 +357,14 @@ async fn lane(inner: Arc<Inner>, first: (Due, Option<Request>)) {
         match request {
             Some(request) => {
                 let outcome = inner.send(&request, inner.clock.now_micros()).await;
+                if let Some(outcomes) = &inner.outcomes {
+                    let label = if outcome.succeeded() {
+                        "succeeded"
+                    } else {
+                        "failed"
+                    };
+                    outcomes.with_label_values(&[label]).inc();
+                }
                 let (inner, due) = (inner.clone(), due.clone());
                 records.push(actix_web::rt::spawn(async move {
                     if let Err(e) = inner.record(&due, outcome).await {

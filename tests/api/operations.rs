@@ -433,3 +433,50 @@ async fn text_logs_to_a_file_carry_no_colour_codes() {
         .unwrap_or_else(|| panic!("no line for {id}: {text}"));
     assert!(line.contains("GET") && line.contains("/campaigns/cleanhub") && line.contains("200"));
 }
+
+#[actix_web::test]
+async fn webhook_metrics_count_attempts_and_the_queue() {
+    let app = spawn_app().await;
+    // A port nothing listens on: every attempt fails (connection refused) and is retried later.
+    let closed = free_port();
+    let endpoint = json_ok(
+        app.post(
+            "/webhook_endpoints",
+            &json!({"url": format!("http://127.0.0.1:{closed}/hook"),
+                    "event_types": ["donation_intent.created"]}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert!(endpoint["data"]["id"].is_string());
+    let before = scrape(&app).await;
+    assert_eq!(value(&before, "impactapi_webhook_queue_depth", &[]), 0.0);
+    app.create_intents(json!([{"amount": 100, "campaign_identifier": "cleanhub"},
+                              {"amount": 200, "campaign_identifier": "cleanhub"}]))
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let now = scrape(&app).await;
+        let failed = value(
+            &now,
+            "impactapi_webhook_deliveries_total",
+            &[("outcome", "failed")],
+        );
+        if failed >= 2.0 {
+            assert_eq!(
+                value(
+                    &now,
+                    "impactapi_webhook_deliveries_total",
+                    &[("outcome", "succeeded")]
+                ),
+                0.0
+            );
+            // Both are waiting for their next attempt.
+            assert_eq!(value(&now, "impactapi_webhook_queue_depth", &[]), 2.0);
+            break;
+        }
+        assert!(Instant::now() < deadline, "no failed attempt counted");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
