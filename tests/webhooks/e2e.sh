@@ -29,7 +29,7 @@ rpid=$!
 IMPACTAPI_LOG=warn "$bin" --db "$dir/e2e.db" --bind "127.0.0.1:$port" --api-key "$key" \
   --admin-token ia_admin_webhookse2e00000000000000001 >"$dir/server.log" 2>&1 &
 pid=$!
-trap 'kill $pid $rpid 2>/dev/null; wait $pid $rpid 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'kill $pid $rpid 2>/dev/null || true; wait $pid $rpid 2>/dev/null || true; rm -rf "$dir"' EXIT
 
 for _ in $(seq 1 100); do
   curl -fs "$base/healthz" >/dev/null && curl -s -o /dev/null "http://127.0.0.1:$rport/" && break
