@@ -184,6 +184,12 @@ impl Metrics {
     }
 }
 
+/// The template of the public route that answered (`/customers/{id}`), attached to its resource
+/// when the route table is mounted. Reading it costs a type lookup, where asking actix for the
+/// matched pattern matches the path against the route map a second time.
+#[derive(Debug, Clone)]
+pub struct RouteTemplate(pub std::sync::Arc<str>);
+
 /// The route label of a request that matched no route (unknown paths must not create series).
 const UNMATCHED: &str = "unmatched";
 

@@ -273,7 +273,12 @@ pub async fn outermost(
             policy.decorate(o, headers);
         }
     }
-    let route = response.request().match_pattern();
+    let request = response.request();
+    let route = match request.app_data::<crate::metrics::RouteTemplate>() {
+        Some(template) => Some(std::borrow::Cow::Borrowed(&*template.0)),
+        None if metrics.is_some() => request.match_pattern().map(std::borrow::Cow::Owned),
+        None => None,
+    };
     log_request(
         metrics,
         route.as_deref(),

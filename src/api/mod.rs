@@ -103,7 +103,8 @@ fn first_segment(path: &str) -> &str {
 /// table routes there.
 fn resource(table: &[Endpoint], path: &str, rest: &str) -> Resource {
     let routes: Vec<&Endpoint> = table.iter().filter(|e| e.path == path).collect();
-    let mut resource = web::resource(rest);
+    let mut resource =
+        web::resource(rest).app_data(crate::metrics::RouteTemplate(std::sync::Arc::from(path)));
     if let Some(setup) = routes.iter().find_map(|e| e.setup) {
         resource = setup(resource);
     }
