@@ -84,6 +84,33 @@ pub fn literal_host(url: &reqwest::Url) -> Option<IpAddr> {
         .ok()
 }
 
+/// A short, URL-free description of a failed request.
+pub(super) fn describe(e: &reqwest::Error, timeout: std::time::Duration) -> String {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if s.is::<Refused>() {
+            return REFUSED.into();
+        }
+        source = s.source();
+    }
+    if e.is_timeout() {
+        return format!("timed out after {} s", timeout.as_secs());
+    }
+    if e.is_connect() {
+        return "connection failed".into();
+    }
+    if e.is_body() || e.is_decode() {
+        return "connection closed while reading the response".into();
+    }
+    let mut text = "request failed".to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text = format!("request failed: {s}");
+        source = s.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

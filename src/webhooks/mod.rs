@@ -3,6 +3,7 @@
 //! change) is in `store::events`; endpoints and deliveries as stored are in `store::webhooks`.
 
 pub mod destination;
+mod in_flight;
 pub mod sign;
 pub mod worker;
 

@@ -3,14 +3,14 @@
 //! write job of its own. Deliveries in flight at a crash are still pending, so they are attempted
 //! again after a restart. Shaped like the sweeper: `spawn(...)` plus `run_once(now)` for tests.
 
-use super::destination::{literal_host, refused, Guarded, Refused, REFUSED};
+use super::destination::{describe, literal_host, refused, Guarded, REFUSED};
+use super::in_flight::InFlight;
 use super::{sign, Settings, PER_ENDPOINT, RESPONSE_KEPT, RETENTION_MICROS};
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::store::attempts::{self, Due, Outcome, Request};
 use crate::store::events;
-use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
@@ -19,8 +19,6 @@ use tokio::sync::oneshot;
 const TICK: Duration = Duration::from_millis(500);
 /// How often events past their retention are deleted.
 const CLEANUP_EVERY: Duration = Duration::from_secs(60);
-/// Requests in flight over all endpoints.
-const MAX_IN_FLIGHT: usize = 256;
 /// The shortest time between two looks: wake-ups in between (a commit, an ended request) are
 /// served by one look, so that a busy API does not cost a read per commit.
 const MIN_GAP: Duration = Duration::from_millis(5);
@@ -29,122 +27,6 @@ const MIN_GAP: Duration = Duration::from_millis(5);
 const PREFETCH: usize = 64;
 /// Manual retries read per look.
 const RETRIES_PER_LOOK: i64 = 100;
-
-/// Deliveries taken (sent or being recorded), requests in flight per endpoint, and deliveries
-/// taken per endpoint.
-#[derive(Default)]
-struct InFlight {
-    deliveries: HashSet<String>,
-    per_endpoint: HashMap<String, usize>,
-    taken_per_endpoint: HashMap<String, usize>,
-    /// Recorded since the last look: still held, because a look whose read began before the
-    /// record committed would see them due again.
-    settled: Vec<Due>,
-    /// Deliveries read ahead, per endpoint, each with its request (taken, not yet sent).
-    queued: HashMap<String, VecDeque<(Due, Option<Request>)>>,
-}
-
-impl InFlight {
-    fn free_slots(&self, endpoint_id: &str) -> usize {
-        let global = MAX_IN_FLIGHT.saturating_sub(self.requests());
-        PER_ENDPOINT
-            .saturating_sub(self.per_endpoint.get(endpoint_id).copied().unwrap_or(0))
-            .min(global)
-    }
-
-    /// Requests in flight over all endpoints (deliveries read ahead or being recorded are not).
-    fn requests(&self) -> usize {
-        self.per_endpoint.values().sum()
-    }
-
-    fn queued_len(&self, endpoint_id: &str) -> usize {
-        self.queued.get(endpoint_id).map_or(0, VecDeque::len)
-    }
-
-    /// Takes `due` to be sent later from the endpoint's queue (no request slot yet).
-    fn take_ahead(&mut self, due: &Due) -> bool {
-        if !self.deliveries.insert(due.delivery_id.clone()) {
-            return false;
-        }
-        *self
-            .taken_per_endpoint
-            .entry(due.endpoint_id.clone())
-            .or_default() += 1;
-        true
-    }
-
-    /// The next queued delivery of the endpoint, its request slot taken.
-    fn next_queued(&mut self, endpoint_id: &str) -> Option<(Due, Option<Request>)> {
-        let next = self.queued.get_mut(endpoint_id)?.pop_front()?;
-        *self
-            .per_endpoint
-            .entry(endpoint_id.to_string())
-            .or_default() += 1;
-        Some(next)
-    }
-
-    /// How many due rows of the endpoint to read so that its free slots can be filled: its
-    /// taken deliveries are still due until recorded.
-    fn look_ahead(&self, endpoint_id: &str) -> i64 {
-        (PER_ENDPOINT
-            + self
-                .taken_per_endpoint
-                .get(endpoint_id)
-                .copied()
-                .unwrap_or(0)) as i64
-    }
-
-    /// Takes `due` if neither it nor its endpoint's quota nor the global one is in use.
-    fn take(&mut self, due: &Due) -> bool {
-        if self.requests() >= MAX_IN_FLIGHT || self.deliveries.contains(&due.delivery_id) {
-            return false;
-        }
-        let count = self
-            .per_endpoint
-            .entry(due.endpoint_id.clone())
-            .or_default();
-        if *count >= PER_ENDPOINT {
-            return false;
-        }
-        *count += 1;
-        self.deliveries.insert(due.delivery_id.clone());
-        *self
-            .taken_per_endpoint
-            .entry(due.endpoint_id.clone())
-            .or_default() += 1;
-        true
-    }
-
-    /// The request of `due` has ended: its endpoint may take another one. The delivery stays
-    /// taken until its attempt is recorded, so that it is not sent again meanwhile.
-    fn request_ended(&mut self, due: &Due) {
-        if let Some(count) = self.per_endpoint.get_mut(&due.endpoint_id) {
-            *count -= 1;
-            if *count == 0 {
-                self.per_endpoint.remove(&due.endpoint_id);
-            }
-        }
-    }
-
-    /// The attempt of `due` is recorded (or given up); it is let go by the next look.
-    fn recorded(&mut self, due: &Due) {
-        self.settled.push(due.clone());
-    }
-
-    /// Lets go of the deliveries recorded so far; called before a look's read begins, so that
-    /// the read sees their records.
-    fn let_go(&mut self) {
-        for due in std::mem::take(&mut self.settled) {
-            self.deliveries.remove(&due.delivery_id);
-            if let Some(count) = self.taken_per_endpoint.get_mut(&due.endpoint_id) {
-                *count -= 1;
-                if *count == 0 {
-                    self.taken_per_endpoint.remove(&due.endpoint_id);
-                }
-            }
-        }
-    }
-}
 
 struct Inner {
     db: Db,
@@ -486,33 +368,6 @@ impl Inner {
     }
 }
 
-/// A short, URL-free description of a failed request.
-fn describe(e: &reqwest::Error, timeout: Duration) -> String {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(s) = source {
-        if s.is::<Refused>() {
-            return REFUSED.into();
-        }
-        source = s.source();
-    }
-    if e.is_timeout() {
-        return format!("timed out after {} s", timeout.as_secs());
-    }
-    if e.is_connect() {
-        return "connection failed".into();
-    }
-    if e.is_body() || e.is_decode() {
-        return "connection closed while reading the response".into();
-    }
-    let mut text = "request failed".to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text = format!("request failed: {s}");
-        source = s.source();
-    }
-    text
-}
-
 /// A running worker; `stop` ends it cleanly (attempts in flight stay pending and are made again).
 pub struct DeliveryWorker {
     stop: Option<oneshot::Sender<()>>,
@@ -527,44 +382,5 @@ impl DeliveryWorker {
         if let Some(handle) = self.handle.take() {
             let _ = handle.await;
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn due(id: &str, endpoint: &str) -> Due {
-        Due {
-            delivery_id: id.into(),
-            endpoint_id: endpoint.into(),
-            manual: false,
-        }
-    }
-
-    #[test]
-    fn at_most_four_in_flight_per_endpoint() {
-        let mut f = InFlight::default();
-        let taken = (0..6).filter(|i| f.take(&due(&i.to_string(), "a"))).count();
-        assert_eq!(taken, PER_ENDPOINT);
-        assert!(f.take(&due("x", "b")), "another endpoint is not held up");
-        assert!(
-            !f.take(&due("x", "b")),
-            "a delivery in flight is not taken twice"
-        );
-        f.request_ended(&due("0", "a"));
-        assert!(
-            !f.take(&due("0", "a")),
-            "taken until its attempt is recorded"
-        );
-        assert!(
-            f.take(&due("5", "a")),
-            "the endpoint's slot is free once its request ended"
-        );
-        f.recorded(&due("0", "a"));
-        assert!(!f.take(&due("0", "a")), "held until the next look begins");
-        f.let_go();
-        f.request_ended(&due("1", "a"));
-        assert!(f.take(&due("0", "a")));
     }
 }
