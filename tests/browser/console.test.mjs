@@ -3,149 +3,34 @@
 // Run from this folder with `node --test` (see `make test-browser`). Screenshots of every step go to
 // test-artifacts/screenshots/ at the repository root.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import {
+  ADMIN_TOKEN, callApi, firstPage, launchBrowser, screenshots, startServer, text,
+} from './harness.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BINARY = process.env.IMPACTAPI_BIN
-  || path.join(path.resolve(ROOT, process.env.CARGO_TARGET_DIR || 'target'), 'debug', 'impactapi');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const ARTIFACTS = path.join(ROOT, 'test-artifacts');
-const SHOTS = path.join(ARTIFACTS, 'screenshots');
-const ADMIN_TOKEN = 'ia_admin_browsertest000000000000000000001';
-const API_KEY = 'ia_sk_browsertest0000000000000000000000000001';
-
-let tmp;
 let server;
 let base;
 let context;
 let page;
-let shotNumber = 0;
 const browserErrors = [];
 
-/** A port nobody listens on right now. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.unref();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForHealth(child, deadlineMs) {
-  const deadline = Date.now() + deadlineMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`impactapi exited with ${child.exitCode}; see ${ARTIFACTS}/server.log`);
-    try {
-      const res = await fetch(`${base}/healthz`);
-      if (res.ok) return;
-    } catch (_) {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`impactapi did not answer /healthz within ${deadlineMs} ms`);
-}
-
-async function stopServer() {
-  if (!server || server.exitCode !== null) return;
-  const exited = new Promise((resolve) => server.once('exit', resolve));
-  process.kill(server.pid, 'SIGTERM');
-  const timer = setTimeout(() => { if (server.exitCode === null) process.kill(server.pid, 'SIGKILL'); }, 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-async function shot(name) {
-  shotNumber += 1;
-  await page.screenshot({ path: path.join(SHOTS, `${String(shotNumber).padStart(2, '0')}-${name}.png`), fullPage: true });
-}
-
-/** A JSON call to the server from the test itself (not the page). */
-async function callApi(method, urlPath, { body, token = API_KEY, headers = {} } = {}) {
-  const init = { method, headers: { ...headers } };
-  if (token) init.headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) {
-    init.headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  const res = await fetch(`${base}${urlPath}`, init);
-  return { status: res.status, body: await res.json() };
-}
-
-/** A test that leaves a screenshot of the page behind when it fails. */
-function scenario(name, fn) {
-  test(name, { timeout: 60_000 }, async () => {
-    try {
-      await fn();
-    } catch (e) {
-      await shot(`FAILED-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`).catch(() => {});
-      throw e;
-    }
-  });
-}
-
+// test-artifacts/screenshots/NN-name.png; other test files' screenshots are left alone.
+const { dir: SHOTS, prepare, shot, scenario } = screenshots(() => page);
+const api = (method, urlPath, opts) => callApi(base, method, urlPath, opts);
 const byTestId = (id) => page.getByTestId(id);
-const text = async (locator) => (await locator.textContent()).trim();
-
-// Whatever happens to the runner, the server does not outlive it.
-process.on('exit', () => {
-  if (server && server.exitCode === null) server.kill('SIGKILL');
-});
 
 before(async () => {
-  // Only this file's screenshots: other test files keep theirs in subfolders.
-  await mkdir(SHOTS, { recursive: true });
-  for (const f of await readdir(SHOTS)) if (f.endsWith('.png')) await rm(path.join(SHOTS, f));
-  tmp = await mkdtemp(path.join(tmpdir(), 'impactapi-browser-'));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const logFile = createWriteStream(path.join(ARTIFACTS, 'server.log'));
-  server = spawn(BINARY, [
-    '--db', path.join(tmp, 'b.db'),
-    '--bind', `127.0.0.1:${port}`,
-    '--admin-token', ADMIN_TOKEN,
-    '--api-key', API_KEY,
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  server.stdout.pipe(logFile);
-  server.stderr.pipe(logFile);
-  await waitForHealth(server, 30_000);
-
-  context = await chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-    viewport: { width: 1280, height: 900 },
-  });
-  context.setDefaultTimeout(10_000);
-  page = context.pages()[0] || (await context.newPage());
-  page.on('pageerror', (e) => browserErrors.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    // A refused credential logs "Failed to load resource" on purpose; anything else (a CSP
-    // violation, a script error) is a failure.
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) browserErrors.push(m.text());
-  });
+  await prepare({ clear: true });
+  server = await startServer();
+  base = server.base;
+  context = await launchBrowser(server.tmp);
+  page = await firstPage(context, browserErrors);
 }, { timeout: 120_000 });
 
 after(async () => {
   if (context) await context.close();
-  await stopServer();
-  if (tmp) await rm(tmp, { recursive: true, force: true });
+  if (server) await server.stop();
   console.log(`screenshots: ${SHOTS}`);
 });
 
@@ -190,7 +75,7 @@ scenario('create an organization and API keys, each shown once, and revoke one',
   await shot('admin-org-created-key-shown-once');
 
   // The key works, and once dismissed it is gone from the page for good.
-  assert.equal((await callApi('GET', '/campaigns', { token: firstKey })).status, 200);
+  assert.equal((await api('GET', '/campaigns', { token: firstKey })).status, 200);
   await byTestId('new-key-dismiss').click();
   await byTestId('new-key-panel').waitFor({ state: 'hidden' });
   assert.ok(!(await page.content()).includes(firstKey));
@@ -206,8 +91,8 @@ scenario('create an organization and API keys, each shown once, and revoke one',
   await firstRow.getByTestId('key-revoke').click();
   await firstRow.getByTestId('key-revoke-confirm').click();
   await firstRow.getByText('revoked', { exact: true }).waitFor();
-  assert.equal((await callApi('GET', '/campaigns', { token: firstKey })).body.error.code, 'auth.unauthorized');
-  assert.equal((await callApi('GET', '/campaigns', { token: secondKey })).status, 200);
+  assert.equal((await api('GET', '/campaigns', { token: firstKey })).body.error.code, 'auth.unauthorized');
+  assert.equal((await api('GET', '/campaigns', { token: secondKey })).status, 200);
   await shot('admin-key-revoked');
   assert.deepEqual(browserErrors, []);
 });
@@ -245,7 +130,7 @@ scenario('create, edit and deactivate a campaign', async () => {
   await byTestId('campaign-form').waitFor({ state: 'hidden' });
   assert.match(await text(row), /0\.5 hives built/);
   assert.match(await text(row), /20 flowers planted/);
-  const publicList = (await callApi('GET', '/campaigns')).body.data.map((c) => c.identifier);
+  const publicList = (await api('GET', '/campaigns')).body.data.map((c) => c.identifier);
   assert.ok(publicList.includes('bees-for-good'));
 
   await row.getByTestId('campaign-edit').click();
@@ -257,23 +142,23 @@ scenario('create, edit and deactivate a campaign', async () => {
   await row.getByTestId('campaign-deactivate').click();
   await page.locator('[data-testid=campaign-row][data-identifier="bees-for-good"][data-active="false"]').waitFor();
   assert.match(await text(row), /inactive/);
-  const after = (await callApi('GET', '/campaigns')).body.data.map((c) => c.identifier);
+  const after = (await api('GET', '/campaigns')).body.data.map((c) => c.identifier);
   assert.ok(!after.includes('bees-for-good'));
   await shot('admin-campaign-deactivated');
   assert.deepEqual(browserErrors, []);
 });
 
 scenario('a session confirmed through the public API shows in sessions, intents and billing', async () => {
-  const created = await callApi('POST', '/sessions', {
+  const created = await api('POST', '/sessions', {
     body: { type: 'add_on', amount: 4200, available_campaigns: ['trees-for-the-future', 'cleanhub'] },
   });
   assert.equal(created.status, 201);
   const { id, session_secret: secret } = created.body.data;
-  const chosen = await callApi('POST', `/sessions/${id}/choose_campaign`, {
+  const chosen = await api('POST', `/sessions/${id}/choose_campaign`, {
     token: null, headers: { 'X-Session-Secret': secret }, body: { campaign_identifier: 'trees-for-the-future' },
   });
   assert.equal(chosen.status, 200);
-  const confirmed = await callApi('POST', `/sessions/${id}/confirm`, { body: {} });
+  const confirmed = await api('POST', `/sessions/${id}/confirm`, { body: {} });
   assert.equal(confirmed.status, 200);
   const intent = confirmed.body.data.donation_intents[0];
   const month = intent.created_at.slice(0, 7);

@@ -1,9 +1,11 @@
 // Shared pieces of the browser tests: the real binary on a free port with a fresh database,
-// Debian's Chromium through playwright-core, a second HTTP origin for host pages, and axe-core.
+// Debian's Chromium through playwright-core with the page's errors collected, screenshots and
+// tests that leave one behind when they fail, a second HTTP origin for host pages, and axe-core.
 
+import { test } from 'node:test';
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer as createNetServer } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { createRequire } from 'node:module';
@@ -90,6 +92,71 @@ export async function launchBrowser(dir, viewport = { width: 1280, height: 900 }
   });
   context.setDefaultTimeout(10_000);
   return context;
+}
+
+/**
+ * The context's first page, with its errors collected into `errors`: uncaught exceptions and
+ * console errors. A refused credential or secret logs "Failed to load resource" on purpose, so that
+ * one is left out; anything else (a CSP violation, a script error) is a failure.
+ */
+export async function firstPage(context, errors) {
+  const page = context.pages()[0] || (await context.newPage());
+  page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
+  });
+  return page;
+}
+
+/** The text content of a playwright locator, trimmed. */
+export const text = async (locator) => (await locator.textContent()).trim();
+
+/**
+ * Full-page screenshots of the page `getPage()` returns, in test-artifacts/screenshots/<folder>
+ * (a test file's own folder, or the shared one without `folder`), named
+ * `<prefix>NN-<name>.png` numbered in the order taken, or `<prefix><name>.png` with
+ * `numbered: false`. Returns:
+ * - `dir`, the folder;
+ * - `prepare({ clear })`, which creates the folder and with `clear` deletes this file's earlier
+ *   screenshots: its whole folder if it has one, else only the numbered files with its prefix;
+ * - `shot(name)`, which takes one and returns its path;
+ * - `scenario(name, fn)`, a test that leaves a `FAILED-<name>` screenshot behind when it fails
+ *   (the name cut to `failedNameLength` characters).
+ */
+export function screenshots(getPage, { folder = '', prefix = '', numbered = true, failedNameLength = 60 } = {}) {
+  const dir = path.join(ARTIFACTS, 'screenshots', folder);
+  let taken = 0;
+
+  async function prepare({ clear = false } = {}) {
+    if (clear && folder) await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    if (clear && !folder) {
+      if (!numbered) throw new Error('only numbered screenshots can be cleared from the shared folder');
+      const own = (f) => f.startsWith(prefix) && /^\d{2,}-.+\.png$/.test(f.slice(prefix.length));
+      for (const f of await readdir(dir)) if (own(f)) await rm(path.join(dir, f));
+    }
+  }
+
+  async function shot(name) {
+    taken += 1;
+    const number = numbered ? `${String(taken).padStart(2, '0')}-` : '';
+    const file = path.join(dir, `${prefix}${number}${name}.png`);
+    await getPage().screenshot({ path: file, fullPage: true });
+    return file;
+  }
+
+  function scenario(name, fn) {
+    test(name, { timeout: 60_000 }, async () => {
+      try {
+        await fn();
+      } catch (e) {
+        await shot(`FAILED-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, failedNameLength)}`).catch(() => {});
+        throw e;
+      }
+    });
+  }
+
+  return { dir, prepare, shot, scenario };
 }
 
 /**

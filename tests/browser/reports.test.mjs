@@ -3,82 +3,58 @@
 // Intents are spread over three days with the sandbox clock (--time-travel). Screenshots go to
 // test-artifacts/screenshots/reports-*.png.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { ADMIN_TOKEN, API_KEY, ARTIFACTS, launchBrowser, startServer } from './harness.mjs';
+import { readFile } from 'node:fs/promises';
+import {
+  ADMIN_TOKEN, API_KEY, callApi, firstPage, launchBrowser, screenshots, startServer,
+} from './harness.mjs';
 
-const SHOTS = path.join(ARTIFACTS, 'screenshots');
 const TRICKY = 'ext, "quoted"';
 
 let server;
 let context;
 let page;
-let shotNumber = 0;
 const browserErrors = [];
 let intents;
 let orgId;
 
-async function callApi(method, urlPath, { body, token = API_KEY } = {}) {
-  const init = { method, headers: { Authorization: `Bearer ${token}` } };
-  if (body !== undefined) {
-    init.headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  const res = await fetch(`${server.base}${urlPath}`, init);
-  const json = await res.json();
-  assert.ok(res.ok, `${method} ${urlPath}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
+/** test-artifacts/screenshots/reports-NN-name.png */
+const { prepare, shot, scenario } = screenshots(() => page, { prefix: 'reports-', failedNameLength: 50 });
+
+/** A call that must succeed; its JSON body. */
+async function apiOk(method, urlPath, { body, token = API_KEY } = {}) {
+  const res = await callApi(server.base, method, urlPath, { body, token });
+  assert.ok(res.status >= 200 && res.status < 300, `${method} ${urlPath}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
 }
 
-const advanceDay = () => callApi('POST', '/admin/api/clock/advance', { body: { seconds: 86_400 }, token: ADMIN_TOKEN });
-const donate = (items) => callApi('POST', '/donation_intents', { body: items.map(([campaign_identifier, amount]) => ({ campaign_identifier, amount })) });
+const advanceDay = () => apiOk('POST', '/admin/api/clock/advance', { body: { seconds: 86_400 }, token: ADMIN_TOKEN });
+const donate = (items) => apiOk('POST', '/donation_intents', { body: items.map(([campaign_identifier, amount]) => ({ campaign_identifier, amount })) });
 const money = (cents) => new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' }).format(cents / 100);
 
-/** A full-page screenshot, test-artifacts/screenshots/reports-NN-name.png. */
-async function shot(name) {
-  shotNumber += 1;
-  await page.screenshot({ path: path.join(SHOTS, `reports-${String(shotNumber).padStart(2, '0')}-${name}.png`), fullPage: true });
-}
-
-function scenario(name, fn) {
-  test(name, { timeout: 60_000 }, async () => {
-    try {
-      await fn();
-    } catch (e) {
-      await shot(`FAILED-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 50)}`).catch(() => {});
-      throw e;
-    }
-  });
-}
-
 before(async () => {
-  await mkdir(SHOTS, { recursive: true });
+  await prepare();
   server = await startServer({ name: 'reports-server', extraArgs: ['--time-travel'] });
   context = await launchBrowser(server.tmp);
-  page = context.pages()[0] || (await context.newPage());
-  page.on('pageerror', (e) => browserErrors.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) browserErrors.push(m.text());
-  });
+  page = await firstPage(context, browserErrors);
 
   // Three days of donations: direct ones, a customer's checkout, and one cancelled.
-  const customer = (await callApi('POST', '/customers', { body: { external_id: TRICKY } })).data.id;
+  const customer = (await apiOk('POST', '/customers', { body: { external_id: TRICKY } })).data.id;
   await donate([['trees-for-the-future', 1_000], ['cleanhub', 500]]);
-  const session = (await callApi('POST', '/sessions', {
+  const session = (await apiOk('POST', '/sessions', {
     body: { type: 'add_on', amount: 300, available_campaigns: ['community-meals'], customer_id: customer },
   })).data;
-  await callApi('POST', `/sessions/${session.id}/choose_campaign`, { body: { campaign_identifier: 'community-meals' } });
-  await callApi('POST', `/sessions/${session.id}/confirm`, { body: {} });
+  await apiOk('POST', `/sessions/${session.id}/choose_campaign`, { body: { campaign_identifier: 'community-meals' } });
+  await apiOk('POST', `/sessions/${session.id}/confirm`, { body: {} });
   await advanceDay();
   const [, gone] = (await donate([['trees-for-the-future', 250], ['plastic-fischer', 800]])).data;
-  await callApi('PUT', `/donation_intents/${gone.id}/cancel`);
+  await apiOk('PUT', `/donation_intents/${gone.id}/cancel`);
   await advanceDay();
   await donate([['community-meals', 200], ['cleanhub', 125]]);
-  intents = (await callApi('GET', '/donation_intents?per_page=100&sort_order=asc')).data;
+  intents = (await apiOk('GET', '/donation_intents?per_page=100&sort_order=asc')).data;
   assert.equal(intents.length, 6);
-  orgId = (await callApi('GET', '/admin/api/organizations', { token: ADMIN_TOKEN })).data.find((o) => o.name === 'Sandbox').id;
+  orgId = (await apiOk('GET', '/admin/api/organizations', { token: ADMIN_TOKEN })).data.find((o) => o.name === 'Sandbox').id;
 }, { timeout: 120_000 });
 
 after(async () => {

@@ -2,163 +2,56 @@
 // free port with a fresh database, driven in Debian's Chromium through playwright-core, as
 // console.test.mjs does. Screenshots go to test-artifacts/screenshots/requests-*.png.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { chromium } from 'playwright-core';
-import { axeViolations } from './harness.mjs';
+import {
+  ADMIN_TOKEN, API_KEY, axeViolations, callApi, firstPage, launchBrowser, screenshots, startServer, text,
+} from './harness.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BINARY = process.env.IMPACTAPI_BIN
-  || path.join(path.resolve(ROOT, process.env.CARGO_TARGET_DIR || 'target'), 'debug', 'impactapi');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const ARTIFACTS = path.join(ROOT, 'test-artifacts');
-const SHOTS = path.join(ARTIFACTS, 'screenshots');
-const ADMIN_TOKEN = 'ia_admin_requeststest0000000000000000001';
-const API_KEY = 'ia_sk_requeststest00000000000000000000000001';
-
-let tmp;
 let server;
 let base;
 let context;
 let page;
-let shotNumber = 0;
 const browserErrors = [];
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.unref();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForHealth(child, deadlineMs) {
-  const deadline = Date.now() + deadlineMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`impactapi exited with ${child.exitCode}; see ${ARTIFACTS}/requests-server.log`);
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) return;
-    } catch (_) {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`impactapi did not answer /healthz within ${deadlineMs} ms`);
-}
-
-async function stopServer() {
-  if (!server || server.exitCode !== null) return;
-  const exited = new Promise((resolve) => server.once('exit', resolve));
-  process.kill(server.pid, 'SIGTERM');
-  const timer = setTimeout(() => { if (server.exitCode === null) process.kill(server.pid, 'SIGKILL'); }, 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-async function shot(name) {
-  shotNumber += 1;
-  await page.screenshot({ path: path.join(SHOTS, `requests-${String(shotNumber).padStart(2, '0')}-${name}.png`), fullPage: true });
-}
-
-/** A JSON call to the server from the test itself (not the page). */
-async function callApi(method, urlPath, { body, token = API_KEY, headers = {} } = {}) {
-  const init = { method, headers: { ...headers } };
-  if (token) init.headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) {
-    init.headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  const res = await fetch(`${base}${urlPath}`, init);
-  return { status: res.status, body: await res.json() };
-}
-
-function scenario(name, fn) {
-  test(name, { timeout: 60_000 }, async () => {
-    try {
-      await fn();
-    } catch (e) {
-      await shot(`FAILED-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`).catch(() => {});
-      throw e;
-    }
-  });
-}
-
+const { prepare, shot, scenario } = screenshots(() => page, { prefix: 'requests-' });
+const api = (method, urlPath, opts) => callApi(base, method, urlPath, opts);
 const byTestId = (id) => page.getByTestId(id);
-const text = async (locator) => (await locator.textContent()).trim();
 const rows = () => page.locator('[data-testid=request-row]');
-
-process.on('exit', () => {
-  if (server && server.exitCode === null) server.kill('SIGKILL');
-});
 
 let secret;
 let sessionId;
 
 before(async () => {
-  await mkdir(SHOTS, { recursive: true });
-  tmp = await mkdtemp(path.join(tmpdir(), 'impactapi-requests-'));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const logFile = createWriteStream(path.join(ARTIFACTS, 'requests-server.log'));
-  server = spawn(BINARY, [
-    '--db', path.join(tmp, 'r.db'),
-    '--bind', `127.0.0.1:${port}`,
-    '--admin-token', ADMIN_TOKEN,
-    '--api-key', API_KEY,
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  server.stdout.pipe(logFile);
-  server.stderr.pipe(logFile);
-  await waitForHealth(server, 30_000);
+  await prepare();
+  server = await startServer({ name: 'requests-server' });
+  base = server.base;
 
   // The traffic the page will show: a session (and a call with its secret), a customer, a 404,
   // and a 422.
-  const created = await callApi('POST', '/sessions', {
+  const created = await api('POST', '/sessions', {
     body: { type: 'add_on', amount: 750, available_campaigns: ['trees-for-the-future', 'cleanhub'] },
     headers: { 'Idempotency-Key': 'browser-create-1' },
   });
   assert.equal(created.status, 201);
   sessionId = created.body.data.id;
   secret = created.body.data.session_secret;
-  const read = await callApi('GET', `/sessions/${sessionId}`, { token: null, headers: { 'X-Session-Secret': secret } });
+  const read = await api('GET', `/sessions/${sessionId}`, { token: null, headers: { 'X-Session-Secret': secret } });
   assert.equal(read.status, 200);
-  assert.equal((await callApi('POST', '/customers', { body: { name: 'Grace Hopper', metadata: { api_key: 'meta-key-1' } } })).status, 201);
-  assert.equal((await callApi('GET', '/customers/01ARZ3NDEKTSV4RRFFQ69G5FAV')).status, 404);
-  assert.equal((await callApi('POST', '/donation_intents', { body: [{ amount: 0, campaign_identifier: 'cleanhub' }] })).status, 422);
+  assert.equal((await api('POST', '/customers', { body: { name: 'Grace Hopper', metadata: { api_key: 'meta-key-1' } } })).status, 201);
+  assert.equal((await api('GET', '/customers/01ARZ3NDEKTSV4RRFFQ69G5FAV')).status, 404);
+  assert.equal((await api('POST', '/donation_intents', { body: [{ amount: 0, campaign_identifier: 'cleanhub' }] })).status, 422);
 
-  context = await chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-    viewport: { width: 1360, height: 900 },
-  });
+  context = await launchBrowser(server.tmp, { width: 1360, height: 900 });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
-  context.setDefaultTimeout(10_000);
-  page = context.pages()[0] || (await context.newPage());
-  page.on('pageerror', (e) => browserErrors.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) browserErrors.push(m.text());
-  });
+  page = await firstPage(context, browserErrors);
 }, { timeout: 120_000 });
 
 after(async () => {
   if (context) await context.close();
-  await stopServer();
-  if (tmp) await rm(tmp, { recursive: true, force: true });
+  if (server) await server.stop();
 });
 
 scenario('the Requests page lists the organization\'s API requests, newest first', async () => {
@@ -197,9 +90,9 @@ scenario('filters: status class, path prefix and organization', async () => {
   await shot('filter-path');
 
   // Another organization's traffic shows under its own name only.
-  const org = await callApi('POST', '/admin/api/organizations', { body: { name: 'Other Shop' }, token: ADMIN_TOKEN });
+  const org = await api('POST', '/admin/api/organizations', { body: { name: 'Other Shop' }, token: ADMIN_TOKEN });
   assert.equal(org.status, 201);
-  assert.equal((await callApi('GET', '/campaigns', { token: org.body.data.api_key })).status, 200);
+  assert.equal((await api('GET', '/campaigns', { token: org.body.data.api_key })).status, 200);
   await byTestId('requests-path').fill('');
   await page.reload();
   await byTestId('panel-requests').waitFor();

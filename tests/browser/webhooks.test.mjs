@@ -2,52 +2,29 @@
 // a fresh database and a webhook receiver in this process, driven in Debian's Chromium through
 // playwright-core. Screenshots go to test-artifacts/screenshots/webhooks/.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { chromium } from 'playwright-core';
+import {
+  ADMIN_TOKEN, callApi, firstPage, launchBrowser, screenshots, startServer, text,
+} from './harness.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BINARY = process.env.IMPACTAPI_BIN
-  || path.join(path.resolve(ROOT, process.env.CARGO_TARGET_DIR || 'target'), 'debug', 'impactapi');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const ARTIFACTS = path.join(ROOT, 'test-artifacts');
-const SHOTS = path.join(ARTIFACTS, 'screenshots', 'webhooks');
-const ADMIN_TOKEN = 'ia_admin_webhookbrowser0000000000000001';
-const API_KEY = 'ia_sk_webhookbrowser00000000000000000000000001';
-
-let tmp;
 let server;
 let base;
 let receiver;
 let receiverBase;
 let context;
 let page;
-let shotNumber = 0;
 const received = [];
 /** Statuses the receiver answers per path, in order; 204 once spent. */
 const script = { '/flaky': [500] };
 const browserErrors = [];
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.unref();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
+const { dir: SHOTS, prepare, shot, scenario } = screenshots(() => page, { folder: 'webhooks' });
+const api = (method, urlPath, body) => callApi(base, method, urlPath, { body });
+const byTestId = (id) => page.getByTestId(id);
 
 async function waitFor(what, check, deadlineMs = 15_000) {
   const deadline = Date.now() + deadlineMs;
@@ -59,43 +36,8 @@ async function waitFor(what, check, deadlineMs = 15_000) {
   }
 }
 
-async function shot(name) {
-  shotNumber += 1;
-  await page.screenshot({ path: path.join(SHOTS, `${String(shotNumber).padStart(2, '0')}-${name}.png`), fullPage: true });
-}
-
-async function callApi(method, urlPath, body) {
-  const init = { method, headers: { Authorization: `Bearer ${API_KEY}` } };
-  if (body !== undefined) {
-    init.headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  const res = await fetch(`${base}${urlPath}`, init);
-  return { status: res.status, body: await res.json() };
-}
-
-function scenario(name, fn) {
-  test(name, { timeout: 60_000 }, async () => {
-    try {
-      await fn();
-    } catch (e) {
-      await shot(`FAILED-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`).catch(() => {});
-      throw e;
-    }
-  });
-}
-
-const byTestId = (id) => page.getByTestId(id);
-const text = async (locator) => (await locator.textContent()).trim();
-
-process.on('exit', () => {
-  if (server && server.exitCode === null) server.kill('SIGKILL');
-});
-
 before(async () => {
-  await rm(SHOTS, { recursive: true, force: true });
-  await mkdir(SHOTS, { recursive: true });
-  tmp = await mkdtemp(path.join(tmpdir(), 'impactapi-webhooks-browser-'));
+  await prepare({ clear: true });
 
   receiver = createHttpServer((req, res) => {
     const chunks = [];
@@ -109,58 +51,25 @@ before(async () => {
   await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   receiverBase = `http://127.0.0.1:${receiver.address().port}`;
 
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const logFile = createWriteStream(path.join(ARTIFACTS, 'webhooks-server.log'));
-  server = spawn(BINARY, [
-    '--db', path.join(tmp, 'w.db'),
-    '--bind', `127.0.0.1:${port}`,
-    '--admin-token', ADMIN_TOKEN,
-    '--api-key', API_KEY,
-    '--webhook-retry-schedule', '3600',
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  server.stdout.pipe(logFile);
-  server.stderr.pipe(logFile);
-  await waitFor('the server', async () => {
-    if (server.exitCode !== null) throw new Error(`impactapi exited with ${server.exitCode}`);
-    try { return (await fetch(`${base}/healthz`)).ok; } catch (_) { return false; }
-  }, 30_000);
-
-  context = await chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-    viewport: { width: 1280, height: 900 },
-  });
-  context.setDefaultTimeout(10_000);
-  page = context.pages()[0] || (await context.newPage());
-  page.on('pageerror', (e) => browserErrors.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) browserErrors.push(m.text());
-  });
+  server = await startServer({ name: 'webhooks-server', extraArgs: ['--webhook-retry-schedule', '3600'] });
+  base = server.base;
+  context = await launchBrowser(server.tmp);
+  page = await firstPage(context, browserErrors);
 }, { timeout: 120_000 });
 
 after(async () => {
   if (context) await context.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    process.kill(server.pid, 'SIGTERM');
-    await exited;
-  }
+  if (server) await server.stop();
   if (receiver) await new Promise((resolve) => receiver.close(resolve));
-  if (tmp) await rm(tmp, { recursive: true, force: true });
   console.log(`screenshots: ${SHOTS}`);
 });
 
 scenario('the Webhooks page lists endpoints and a failed attempt with its request and response', async () => {
-  const created = await callApi('POST', '/webhook_endpoints', { url: `${receiverBase}/flaky`, description: 'Shop backend' });
+  const created = await api('POST', '/webhook_endpoints', { url: `${receiverBase}/flaky`, description: 'Shop backend' });
   assert.equal(created.status, 201);
   const endpoint = created.body.data;
-  await callApi('POST', '/webhook_endpoints', { url: `${receiverBase}/quiet`, event_types: ['vendor.created'] });
-  assert.equal((await callApi('POST', '/donation_intents', [{ amount: 1000, campaign_identifier: 'cleanhub' }])).status, 201);
+  await api('POST', '/webhook_endpoints', { url: `${receiverBase}/quiet`, event_types: ['vendor.created'] });
+  assert.equal((await api('POST', '/donation_intents', [{ amount: 1000, campaign_identifier: 'cleanhub' }])).status, 201);
   await waitFor('the first attempt', () => received.some((r) => r.path === '/flaky'));
 
   await page.goto(`${base}/admin/#webhooks`);

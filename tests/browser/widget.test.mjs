@@ -3,15 +3,14 @@
 // speaks the raw message protocol, one runs the README's SDK snippet. Also axe-core on /widget,
 // /demo and every /admin page. Screenshots go to test-artifacts/screenshots/widget/.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  ADMIN_TOKEN, ARTIFACTS, ROOT, axeViolations, callApi, launchBrowser, startHostServer, startServer,
+  ADMIN_TOKEN, ROOT, axeViolations, callApi, firstPage, launchBrowser, screenshots, startHostServer, startServer,
 } from './harness.mjs';
 
-const SHOTS = path.join(ARTIFACTS, 'screenshots', 'widget');
 const STYLE_MODES = ['gradient', 'solid', 'light', 'dark'];
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
@@ -23,6 +22,8 @@ let page;
 const browserErrors = [];
 const requests = []; // every request any page made: { url, method, frameUrl }
 
+/** test-artifacts/screenshots/widget/name.png */
+const { prepare, shot, scenario } = screenshots(() => page, { folder: 'widget', numbered: false });
 const api = (method, urlPath, opts) => callApi(base, method, urlPath, opts);
 
 async function createSession(body) {
@@ -134,12 +135,6 @@ async function openRaw(sessionId, styleMode = 'light') {
   await page.evaluate((q) => window.openWidget(q), { sessionId, styleMode });
 }
 
-async function shot(name) {
-  const file = path.join(SHOTS, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  return file;
-}
-
 async function assertAccessible(where, frame = widgetFrame()) {
   const violations = await axeViolations(frame);
   assert.deepEqual(violations, [], `axe on ${where}`);
@@ -163,18 +158,6 @@ async function assertAccessibleInEveryMode(where) {
   await frame.evaluate((m) => { document.documentElement.dataset.style = m; }, original);
 }
 
-/** A test that leaves a screenshot of the page behind when it fails. */
-function scenario(name, fn) {
-  test(name, { timeout: 60_000 }, async () => {
-    try {
-      await fn();
-    } catch (e) {
-      await shot(`FAILED-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`).catch(() => {});
-      throw e;
-    }
-  });
-}
-
 /** Requests made from the widget's frame, each of which must go to the server. */
 function widgetRequests() {
   return requests.filter((r) => r.frameUrl.startsWith(`${base}/widget`));
@@ -183,8 +166,7 @@ function widgetRequests() {
 // --- setup ------------------------------------------------------------------------------------
 
 before(async () => {
-  await rm(SHOTS, { recursive: true, force: true });
-  await mkdir(SHOTS, { recursive: true });
+  await prepare({ clear: true });
   const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('## Embedding the widget'));
   readmeSnippet = section.slice(section.indexOf('```html') + 7, section.indexOf('```', section.indexOf('```html') + 7));
@@ -193,13 +175,7 @@ before(async () => {
   base = server.base;
   host = await startHostServer({ '/raw.html': rawHost, '/sdk.html': sdkHost, '/empty.html': emptyHost });
   context = await launchBrowser(server.tmp);
-  page = context.pages()[0] || (await context.newPage());
-  page.on('pageerror', (e) => browserErrors.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    // A refused secret logs "Failed to load resource" on purpose; anything else (a CSP
-    // violation, a script error) is a failure.
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) browserErrors.push(m.text());
-  });
+  page = await firstPage(context, browserErrors);
   page.on('request', (r) => {
     let frameUrl = '';
     try { frameUrl = r.frame().url(); } catch (_) { /* a service worker request */ }
