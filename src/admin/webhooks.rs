@@ -3,7 +3,7 @@
 //! through the same store functions as the public API.
 
 use crate::admin::api::org_filter;
-use crate::api::webhooks::{DELIVERY_NOT_FOUND, NOT_FOUND};
+use crate::api::webhooks::NOT_FOUND;
 use crate::auth::Admin;
 use crate::domain::parse_id;
 use crate::error::{ApiResult, FieldErrors};
@@ -88,18 +88,7 @@ async fn retry(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = parse_id(&id).ok_or(DELIVERY_NOT_FOUND)?;
-    let now = state.clock.now_micros();
-    let delivery = state
-        .db
-        .write(move |conn| {
-            if !store::request_retry(conn, None, &id, now)? {
-                return Err(DELIVERY_NOT_FOUND);
-            }
-            Ok(store::find_delivery(conn, None, &id, false)?)
-        })
-        .await?;
-    Ok(HttpResponse::Accepted().json(json!({ "data": delivery })))
+    crate::api::webhooks::request_retry(&state, None, &id).await
 }
 
 async fn test(

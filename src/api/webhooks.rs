@@ -333,15 +333,25 @@ async fn retry(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = parse_id(&id).ok_or(DELIVERY_NOT_FOUND)?;
+    request_retry(&state, Some(key.org_id), &id).await
+}
+
+/// Queues one immediate attempt of delivery `id` (of organization `org`, or of any with `None`
+/// for the operator) and answers 202 with the delivery.
+pub(crate) async fn request_retry(
+    state: &AppState,
+    org: Option<String>,
+    id: &str,
+) -> ApiResult<HttpResponse> {
+    let id = parse_id(id).ok_or(DELIVERY_NOT_FOUND)?;
     let now = state.clock.now_micros();
     let delivery = state
         .db
         .write(move |conn| {
-            if !store::request_retry(conn, Some(&key.org_id), &id, now)? {
+            if !store::request_retry(conn, org.as_deref(), &id, now)? {
                 return Err(DELIVERY_NOT_FOUND);
             }
-            Ok(store::find_delivery(conn, Some(&key.org_id), &id, false)?)
+            Ok(store::find_delivery(conn, org.as_deref(), &id, false)?)
         })
         .await?;
     Ok(HttpResponse::Accepted().json(json!({ "data": delivery })))
