@@ -2,7 +2,12 @@
 # (start_server, wrk_run, stop_server, free_port, now_ms, log, $work, $results, $TARGET, $API_KEY).
 # Each is reported as a ratio measured in the same run:
 #   1. POST /donation_intents (1 item) with one subscribed endpoint, to the same without any
-#      endpoint (target >= 0.8x): the outbox rows and the deliveries made while the load runs.
+#      endpoint (target >= 0.8x), on one server, alternating A B B A at each connection count (the
+#      endpoint is created before each B run and deleted after it, its backlog delivered first),
+#      so that drift over the run does not favour either side. The receiver is
+#      examples/http_ceiling, which reads each body as a verifying receiver would. Also reported:
+#      the deliveries made while the B runs lasted, and how long the backlog then took to deliver
+#      (deliveries yield the CPU and the database writer to API requests under full load).
 #   2. Delivery throughput to a local receiver with 10,000 deliveries queued (target >= 1,000/s):
 #      10,000 intents are created while the endpoint's port is closed (with the schedule `0`, each
 #      delivery fails after two quick attempts), then a receiver (examples/http_ceiling) is started
@@ -26,13 +31,18 @@ webhook_free_port() {
     done
 }
 
-webhook_rate() { # SCENARIO CONNS: req/s of that row of $results
-    awk -F'\t' -v s="$1" -v c="$2" '$1 == s && $2 == c { printf "%.0f", $3 / $4 }' "$results"
+webhook_rate() { # SCENARIO CONNS: req/s of those rows of $results (their requests / their seconds)
+    awk -F'\t' -v s="$1" -v c="$2" '$1 == s && $2 == c { r += $3; t += $4 }
+        END { printf "%.0f", (t > 0 ? r / t : 0) }' "$results"
+}
+
+webhook_count() { # ENDPOINT_ID STATUS: that endpoint's deliveries with that status
+    webhook_api GET "/webhook_endpoints/$1/deliveries?status=$2&per_page=1" | jq -r .total
 }
 
 webhook_benchmarks() {
-    local receiver_pid="" rport none one c queued started elapsed rate section
-    log "webhooks: POST /donation_intents with and without a subscribed endpoint"
+    local receiver_pid="" rport none one c mode queued started elapsed rate section ep made drained
+    log "webhooks: POST /donation_intents with and without a subscribed endpoint (A B B A)"
     rport=$(webhook_free_port)
     "$TARGET/examples/http_ceiling" --bind "127.0.0.1:$rport" >/dev/null 2>&1 &
     receiver_pid=$!
@@ -40,12 +50,29 @@ webhook_benchmarks() {
         --admin-token "$ADMIN_TOKEN"
     none="POST /donation_intents, 1 item, no webhook endpoint"
     one="POST /donation_intents, 1 item, 1 subscribed webhook endpoint"
+    : >"$work/webhook-lag.tsv"
     for c in "${CONNECTIONS[@]}"; do
-        wrk_run "$none" "$c" /donation_intents storage_normal_1 1 "$work/one.json"
-    done
-    webhook_api POST /webhook_endpoints "{\"url\": \"http://127.0.0.1:$rport/hook\"}" >/dev/null
-    for c in "${CONNECTIONS[@]}"; do
-        wrk_run "$one" "$c" /donation_intents storage_normal_1 1 "$work/one.json"
+        for mode in A B B A; do
+            if [ "$mode" = A ]; then
+                wrk_run "$none" "$c" /donation_intents storage_normal_1 1 "$work/one.json"
+                continue
+            fi
+            ep=$(webhook_api POST /webhook_endpoints "{\"url\": \"http://127.0.0.1:$rport/hook\"}" |
+                jq -r .data.id)
+            wrk_run "$one" "$c" /donation_intents storage_normal_1 1 "$work/one.json"
+            # Deliveries made by the end of the run (wrk_run waits 1.1 s after the load), and the
+            # wait for the rest.
+            made=$(webhook_count "$ep" succeeded)
+            started=$(now_ms)
+            for _ in $(seq 1 1200); do
+                [ "$(webhook_count "$ep" pending)" = 0 ] && break
+                sleep 0.1
+            done
+            drained=$(($(now_ms) - started))
+            printf '%s\t%s\t%s\t%s\n' "$c" "$(webhook_count "$ep" succeeded)" "$made" "$drained" \
+                >>"$work/webhook-lag.tsv"
+            webhook_api DELETE "/webhook_endpoints/$ep" >/dev/null
+        done
     done
     stop_server
 
@@ -97,12 +124,19 @@ webhook_benchmarks() {
         echo "<!-- bench-webhooks:begin (written by bench/webhooks.sh) -->"
         echo "## Webhooks ($(date -u '+%Y-%m-%d %H:%M UTC'), $(git rev-parse --short HEAD 2>/dev/null || echo unknown))"
         echo
-        echo "| scenario | conns | without endpoint req/s | with 1 endpoint req/s | ratio | target |"
+        echo "| scenario | conns | without endpoint req/s (A, 2 runs) | with 1 endpoint req/s (B, 2 runs) | ratio | target |"
         echo "|---|---:|---:|---:|---:|---|"
         for c in "${CONNECTIONS[@]}"; do
             awk -v c="$c" -v a="$(webhook_rate "$none" "$c")" -v b="$(webhook_rate "$one" "$c")" 'BEGIN {
                 printf "| POST /donation_intents, 1 item | %s | %d | %d | %.2f× | ≥ 0.8× |\n", c, a, b, (a > 0 ? b / a : 0) }'
         done
+        echo
+        echo "Deliveries of each B run (its warm-up included): delivered by 1 s after its load stopped, and the time the rest then took."
+        echo
+        echo "| conns | events delivered | delivered by 1 s after the load | rest delivered in |"
+        echo "|---:|---:|---:|---:|"
+        awk -F'\t' '{ printf "| %s | %d | %d (%.0f%%) | %.1f s |\n", $1, $2, $3, ($2 > 0 ? 100 * $3 / $2 : 0), $4 / 1000 }' \
+            "$work/webhook-lag.tsv"
         echo
         echo "| scenario | deliveries | seconds | deliveries/s | ratio to target | target |"
         echo "|---|---:|---:|---:|---:|---|"
