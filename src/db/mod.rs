@@ -11,7 +11,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use rusqlite::config::DbConfig;
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags};
 use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -25,20 +25,18 @@ pub(crate) use writer::is_storage_full;
 use writer::{exec, writer_loop, Done, Job, Msg, Summary};
 
 pub mod follower;
+mod migrate;
 mod stats;
 mod writer;
 
+pub use migrate::migrate;
+#[cfg(test)]
+use migrate::migrate_to;
+use migrate::MIGRATIONS;
 pub use stats::DbStats;
 
 #[cfg(test)]
 mod tests;
-
-/// Schema steps; step N brings `user_version` from N-1 to N. Append, never edit.
-const MIGRATIONS: &[&str] = &[
-    include_str!("../../schema.sql"),
-    include_str!("../../migrations/0002_party_rollups.sql"),
-    include_str!("../../migrations/0003_webhooks.sql"),
-];
 
 /// The oldest SQLite this server runs on: 3.51.3 fixed the WAL-reset bug, in which two
 /// connections writing or checkpointing at once (a second process, the CLI beside a running server,
@@ -106,25 +104,6 @@ pub fn open(path: &Path) -> rusqlite::Result<Connection> {
     migrate(&mut conn)?;
     conn.execute_batch(crate::replication::LITESTREAM_TABLES)?;
     Ok(conn)
-}
-
-/// Applies the schema steps the database has not seen, each in one transaction.
-pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
-    migrate_to(conn, MIGRATIONS.len())
-}
-
-/// Applies the schema steps the database has not seen up to step `last`.
-fn migrate_to(conn: &mut Connection, last: usize) -> rusqlite::Result<()> {
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    let steps = MIGRATIONS.iter().enumerate().take(last);
-    for (index, step) in steps.skip(version.max(0) as usize) {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute_batch(step)?;
-        tx.pragma_update(None, "user_version", (index + 1) as i64)?;
-        tx.commit()?;
-        tracing::info!(version = index + 1, "applied schema step");
-    }
-    Ok(())
 }
 
 /// r2d2 manager for read-only connections (a small hand-written manager keeps rusqlite current:
@@ -372,6 +351,14 @@ impl Db {
         F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
+        self.submit(f, Msg::Job).await
+    }
+
+    async fn submit<T, F>(&self, f: F, kind: fn(Job) -> Msg) -> ApiResult<T>
+    where
+        F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
         if self.replica.is_some() {
             return Err(ApiError::ReadOnly);
         }
@@ -392,11 +379,21 @@ impl Db {
             }
         });
         self.writer
-            .send(Msg::Job(job))
+            .send(kind(job))
             .map_err(|_| ApiError::Internal("database writer is stopped".into()))?;
         receiver
             .await
             .map_err(|_| ApiError::Internal("database writer dropped the job".into()))?
+    }
+
+    /// [`Db::write`] for background work (the webhook worker's records): it yields the writer to
+    /// API jobs, waiting for a pause in them, or at most about `BACKGROUND_EVERY` under full load.
+    pub async fn write_background<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.submit(f, Msg::Background).await
     }
 
     /// Stops the writer after the jobs already queued, and waits for it: the database is closed.

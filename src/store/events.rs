@@ -177,11 +177,95 @@ pub fn delete_org_events(conn: &Connection, org_id: &str) -> rusqlite::Result<us
         .execute([org_id])
 }
 
-/// Deletes up to `limit` events created before `cutoff` (the 30-day retention), with their
-/// deliveries. Returns how many.
+/// Deletes events created before `cutoff` (the 30-day retention) and their deliveries, up to
+/// `limit` deliveries per endpoint and `limit` events per call. Returns how many events.
+///
+/// A delivery is created with its event (same `created_at`) and is found through its endpoint's
+/// index, not by event: each endpoint's old deliveries go first, then only the events older than
+/// every delivery left, so no delivery outlives its event.
 pub fn delete_older_than(conn: &Connection, cutoff: i64, limit: i64) -> rusqlite::Result<usize> {
+    let endpoints = conn
+        .prepare_cached("SELECT id FROM webhook_endpoints")?
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut events_before = cutoff;
+    for endpoint in endpoints {
+        conn.prepare_cached(
+            "DELETE FROM webhook_deliveries WHERE id IN (
+                 SELECT id FROM webhook_deliveries WHERE endpoint_id = ?1 AND created_at < ?2
+                 ORDER BY created_at LIMIT ?3)",
+        )?
+        .execute(params![endpoint, cutoff, limit])?;
+        let oldest: Option<i64> = conn
+            .prepare_cached(
+                "SELECT MIN(created_at) FROM webhook_deliveries WHERE endpoint_id = ?1",
+            )?
+            .query_row([&endpoint], |r| r.get(0))?;
+        events_before = events_before.min(oldest.unwrap_or(cutoff));
+    }
     conn.prepare_cached(
         "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE created_at < ?1 LIMIT ?2)",
     )?
-    .execute(params![cutoff, limit])
+    .execute(params![events_before, limit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(conn: &Connection, sql: &str) -> i64 {
+        conn.query_row(sql, [], |r| r.get(0)).expect(sql)
+    }
+
+    /// Retention finds deliveries through their endpoints, a bounded number per call, and never
+    /// deletes an event a delivery still names.
+    #[test]
+    fn retention_deletes_old_deliveries_then_their_events_and_leaves_no_orphan() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = crate::db::open(&dir.path().join("t.db")).expect("open");
+        let org = crate::store::orgs::insert(&conn, "O", false, 0)
+            .expect("org")
+            .id;
+        for endpoint in ["e1", "e2"] {
+            conn.execute(
+                "INSERT INTO webhook_endpoints (id, org_id, url, secret, created_at, updated_at)
+                 VALUES (?1, ?2, 'http://127.0.0.1:1/', 'whsec_x', 0, 0)",
+                params![endpoint, org],
+            )
+            .expect("endpoint");
+        }
+        let data = serde_json::json!({"id": "x"});
+        for t in 1..=10 {
+            record(&conn, &org, EventType::CustomerCreated, &data, t).expect("old event");
+            record(&conn, &org, EventType::CustomerCreated, &data, 100 + t).expect("new event");
+        }
+        // An attempt on an old delivery goes with it.
+        conn.execute(
+            "INSERT INTO webhook_attempts (delivery_id, number, attempted_at, duration_ms, request_headers)
+             SELECT id, 1, 0, 0, '{}' FROM webhook_deliveries WHERE created_at = 1",
+            [],
+        )
+        .expect("attempts");
+        let orphans = "SELECT COUNT(*) FROM webhook_deliveries d
+                       WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = d.event_id)";
+        let mut deleted = 0;
+        for _ in 0..5 {
+            deleted += delete_older_than(&conn, 50, 3).expect("retention");
+            assert_eq!(count(&conn, orphans), 0, "no delivery outlives its event");
+        }
+        assert_eq!(
+            deleted, 10,
+            "every old event, 3 deliveries per endpoint per call"
+        );
+        assert_eq!(
+            count(
+                &conn,
+                "SELECT COUNT(*) FROM webhook_deliveries WHERE created_at < 50"
+            ),
+            0
+        );
+        assert_eq!(count(&conn, "SELECT COUNT(*) FROM webhook_attempts"), 0);
+        assert_eq!(count(&conn, "SELECT COUNT(*) FROM webhook_deliveries"), 20);
+        assert_eq!(count(&conn, "SELECT COUNT(*) FROM events"), 10);
+    }
 }
