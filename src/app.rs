@@ -148,7 +148,7 @@ impl Application {
                     .map(|m| m.webhook_deliveries.clone()),
             )
             .map_err(std::io::Error::other)?;
-            Some(worker.spawn())
+            Some(worker.spawn()?)
         };
         let handle = self.server.handle();
         actix_web::rt::spawn(async move {

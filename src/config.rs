@@ -138,6 +138,13 @@ pub struct ServeArgs {
           value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false,
           num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub webhook_block_private: bool,
+
+    /// Nice value of the webhook delivery thread, 0 (the API's priority) to 19: how far deliveries
+    /// yield the CPU to API requests when both want it.
+    #[arg(long, env = "IMPACTAPI_WEBHOOK_NICE", global = true,
+          default_value_t = crate::webhooks::DEFAULT_NICE,
+          value_parser = clap::value_parser!(i32).range(0..=19))]
+    pub webhook_nice: i32,
 }
 
 impl ServeArgs {
@@ -154,6 +161,7 @@ impl ServeArgs {
         let mut settings = crate::webhooks::Settings {
             timeout: std::time::Duration::from_secs(self.webhook_timeout),
             block_private: self.webhook_block_private,
+            nice: self.webhook_nice,
             ..crate::webhooks::Settings::default()
         };
         if let Some(schedule) = &self.webhook_retry_schedule {
@@ -288,6 +296,7 @@ impl Config {
                 webhook_retry_schedule: None,
                 webhook_timeout: 15,
                 webhook_block_private: false,
+                webhook_nice: crate::webhooks::DEFAULT_NICE,
             },
         }
     }

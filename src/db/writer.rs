@@ -1,4 +1,9 @@
 //! The writer thread: group commits of queued write jobs, each in its own savepoint.
+//!
+//! Background jobs (`Db::write_background`: the webhook worker's attempt records) yield to the
+//! API's: they run in a pause between API jobs (none for `LULL`), and otherwise one per
+//! `BACKGROUND_EVERY` at least, so that under full load the API keeps the writer and background
+//! work waits, bounded, instead of lengthening every request's group commit.
 
 use super::*;
 
@@ -32,7 +37,39 @@ pub(super) type Job = Box<dyn FnOnce(&Connection) -> Done + Send>;
 
 pub(super) enum Msg {
     Job(Job),
+    Background(Job),
     Stop,
+}
+
+/// A pause in API jobs this long lets a background job run.
+const LULL: Duration = Duration::from_millis(2);
+/// Under constant API load, a background job still runs this often.
+const BACKGROUND_EVERY: Duration = Duration::from_millis(100);
+
+/// Background jobs waiting, and when the writer last ran one or saw an API job.
+struct Background {
+    waiting: std::collections::VecDeque<Job>,
+    last_run: Instant,
+    last_api_job: Instant,
+}
+
+impl Background {
+    /// How long the writer may wait for an API job before a background job is due; `None` when
+    /// none waits.
+    fn due_in(&self) -> Option<Duration> {
+        if self.waiting.is_empty() {
+            return None;
+        }
+        let lull = LULL.saturating_sub(self.last_api_job.elapsed());
+        let overdue = BACKGROUND_EVERY.saturating_sub(self.last_run.elapsed());
+        Some(lull.min(overdue))
+    }
+
+    fn take(&mut self) -> Option<Job> {
+        let job = self.waiting.pop_front()?;
+        self.last_run = Instant::now();
+        Some(job)
+    }
 }
 
 /// What the writer did since its last summary: read transactions (counted by `Db::read`), write
@@ -100,25 +137,40 @@ pub(super) fn writer_loop(
     committed: Arc<tokio::sync::Notify>,
 ) {
     let mut stop = false;
+    let mut background = Background {
+        waiting: std::collections::VecDeque::new(),
+        last_run: Instant::now(),
+        last_api_job: Instant::now(),
+    };
     while !stop {
         let mut batch: Vec<Job> = Vec::new();
-        match receiver.recv_timeout(SUMMARY_EVERY) {
+        let wait = background.due_in().unwrap_or(SUMMARY_EVERY);
+        match receiver.recv_timeout(wait) {
             Ok(Msg::Job(job)) => batch.push(job),
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                summary.log_if_due();
-                continue;
-            }
+            Ok(Msg::Background(job)) => background.waiting.push_back(job),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
             Ok(Msg::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
         while batch.len() < MAX_BATCH {
             match receiver.try_recv() {
                 Ok(Msg::Job(job)) => batch.push(job),
+                Ok(Msg::Background(job)) => background.waiting.push_back(job),
                 Ok(Msg::Stop) => {
                     stop = true;
                     break;
                 }
                 Err(_) => break,
             }
+        }
+        if !batch.is_empty() {
+            background.last_api_job = Instant::now();
+        }
+        if background.due_in() == Some(Duration::ZERO) || (stop && batch.is_empty()) {
+            batch.extend(background.take());
+        }
+        if batch.is_empty() {
+            summary.log_if_due();
+            continue;
         }
         let jobs = batch.len();
         let (timing, kept) = run_batch(&conn, batch, &summary.stats);
@@ -127,6 +179,10 @@ pub(super) fn writer_loop(
         }
         summary.batch(jobs, timing);
         summary.log_if_due();
+    }
+    // Background jobs still waiting at a stop are run, each in its own commit.
+    while let Some(job) = background.take() {
+        run_batch(&conn, vec![job], &summary.stats);
     }
     tracing::info!("database writer stopped");
 }
@@ -246,4 +302,50 @@ pub(super) fn run_batch(
 /// True when SQLite failed because the disk (or the file system's quota) is full.
 pub(crate) fn is_storage_full(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DiskFull)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job() -> Job {
+        Box::new(|_| Done {
+            keep: true,
+            full: false,
+            answer: Box::new(|_| {}),
+        })
+    }
+
+    fn background(api_job_ago: Duration, run_ago: Duration, waiting: usize) -> Background {
+        let now = Instant::now();
+        Background {
+            waiting: (0..waiting).map(|_| job()).collect(),
+            last_run: now - run_ago,
+            last_api_job: now - api_job_ago,
+        }
+    }
+
+    #[test]
+    fn background_jobs_wait_for_a_lull_or_their_turn() {
+        let ms = Duration::from_millis;
+        assert!(background(ms(0), ms(0), 0).due_in().is_none(), "none waits");
+        let busy = background(ms(0), ms(0), 1).due_in().expect("one waits");
+        assert!(busy > Duration::ZERO, "API jobs just ran: it waits");
+        assert_eq!(
+            background(LULL + ms(1), ms(0), 1).due_in(),
+            Some(Duration::ZERO),
+            "a pause in API jobs lets it run"
+        );
+        assert_eq!(
+            background(ms(0), BACKGROUND_EVERY + ms(1), 1).due_in(),
+            Some(Duration::ZERO),
+            "under constant API load it still runs once per BACKGROUND_EVERY"
+        );
+        let mut b = background(ms(0), BACKGROUND_EVERY + ms(1), 2);
+        assert!(b.take().is_some());
+        assert!(
+            b.due_in().expect("one left") > Duration::ZERO,
+            "one at a time under load"
+        );
+    }
 }

@@ -61,15 +61,18 @@ impl InFlight {
         Some(next)
     }
 
+    /// Deliveries of the endpoint taken (in flight, read ahead or awaiting their record).
+    pub(super) fn unrecorded(&self, endpoint_id: &str) -> usize {
+        self.taken_per_endpoint
+            .get(endpoint_id)
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// How many due rows of the endpoint to read so that its free slots can be filled: its
     /// taken deliveries are still due until recorded.
     pub(super) fn look_ahead(&self, endpoint_id: &str) -> i64 {
-        (PER_ENDPOINT
-            + self
-                .taken_per_endpoint
-                .get(endpoint_id)
-                .copied()
-                .unwrap_or(0)) as i64
+        (PER_ENDPOINT + self.unrecorded(endpoint_id)) as i64
     }
 
     /// Takes `due` if neither it nor its endpoint's quota nor the global one is in use.

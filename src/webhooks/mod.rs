@@ -4,6 +4,7 @@
 
 pub mod destination;
 mod in_flight;
+mod recorder;
 pub mod sign;
 pub mod worker;
 
@@ -104,6 +105,9 @@ pub struct Settings {
     pub timeout: Duration,
     /// Refuse loopback and private destinations too.
     pub block_private: bool,
+    /// The nice value of the worker's thread (0 to 19): how far its deliveries yield the cores to
+    /// API requests when both want them.
+    pub nice: i32,
 }
 
 impl Default for Settings {
@@ -113,6 +117,7 @@ impl Default for Settings {
             jitter: true,
             timeout: Duration::from_secs(15),
             block_private: false,
+            nice: DEFAULT_NICE,
         }
     }
 }
@@ -131,6 +136,10 @@ impl Settings {
         Some((seconds * factor * 1_000_000.0) as i64)
     }
 }
+
+/// `--webhook-nice` by default: under full load the worker's thread gets about a tenth of the share
+/// of an API thread, and all of an idle core.
+pub const DEFAULT_NICE: i32 = 10;
 
 /// Events are kept this long (server clock), then deleted with their deliveries.
 pub const RETENTION_MICROS: i64 = 30 * 86_400 * 1_000_000;

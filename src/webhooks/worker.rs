@@ -1,10 +1,16 @@
 //! The delivery worker: woken after each commit and on a short tick, it reads the due deliveries,
-//! calls out (never holding the database writer while it does), and records each attempt in a
-//! write job of its own. Deliveries in flight at a crash are still pending, so they are attempted
-//! again after a restart. Shaped like the sweeper: `spawn(...)` plus `run_once(now)` for tests.
+//! calls out (never holding the database writer while it does), and records the attempts in
+//! batches (`recorder`). Deliveries in flight at a crash are still pending, so they are attempted
+//! again after a restart.
+//!
+//! It runs on a thread of its own at a lower CPU priority (`--webhook-nice`): deliveries are
+//! background work with no latency promise, so when the API and the worker compete for the
+//! cores, API requests go first and deliveries use what is left (and all of it once the load
+//! eases). The outbox rows are written with each change either way.
 
 use super::destination::{describe, literal_host, refused, Guarded, REFUSED};
 use super::in_flight::InFlight;
+use super::recorder::Recorder;
 use super::{sign, Settings, PER_ENDPOINT, RESPONSE_KEPT, RETENTION_MICROS};
 use crate::clock::Clock;
 use crate::db::Db;
@@ -25,6 +31,9 @@ const MIN_GAP: Duration = Duration::from_millis(5);
 /// Due deliveries read ahead per endpoint: a request that ends goes on with the next of its
 /// endpoint at once, without waiting for a look.
 const PREFETCH: usize = 64;
+/// Deliveries of one endpoint taken and not yet recorded, at most: past it, the endpoint gets
+/// no more attempts until records catch up.
+const MAX_UNRECORDED: usize = 1024;
 /// Manual retries read per look.
 const RETRIES_PER_LOOK: i64 = 100;
 
@@ -38,6 +47,7 @@ struct Inner {
     freed: tokio::sync::Notify,
     /// `impactapi_webhook_deliveries_total{outcome}`, when metrics are kept.
     outcomes: Option<prometheus::IntCounterVec>,
+    recorder: Recorder,
 }
 
 /// The delivery worker; cheap to clone.
@@ -75,19 +85,9 @@ impl Worker {
                 in_flight: Mutex::new(InFlight::default()),
                 freed: tokio::sync::Notify::new(),
                 outcomes,
+                recorder: Recorder::default(),
             }),
         })
-    }
-
-    /// Attempts every delivery due at `now` that the in-flight caps allow, and waits for those
-    /// attempts to be recorded. Returns how many were made.
-    pub async fn run_once(&self, now: i64) -> ApiResult<usize> {
-        let started = self.dispatch(now).await?;
-        let count = started.len();
-        for task in started {
-            let _ = task.await;
-        }
-        Ok(count)
     }
 
     /// Starts the due attempts and returns at once. Each endpoint gets up to `PER_ENDPOINT`
@@ -142,6 +142,11 @@ impl Worker {
                             free -= 1;
                         }
                         let ahead = PREFETCH.saturating_sub(f.queued_len(&endpoint));
+                        if f.unrecorded(&endpoint) >= MAX_UNRECORDED {
+                            // Records wait for the writer (it serves the API first): send no
+                            // more until they are made.
+                            continue;
+                        }
                         (free, ahead, f.look_ahead(&endpoint) + ahead as i64)
                     };
                     if free == 0 && ahead == 0 {
@@ -172,7 +177,7 @@ impl Worker {
             .into_iter()
             .map(|first| {
                 let inner = self.inner.clone();
-                actix_web::rt::spawn(lane(inner, first))
+                tokio::spawn(lane(inner, first))
             })
             .collect())
     }
@@ -186,51 +191,88 @@ impl Worker {
             .await
     }
 
-    /// Runs the worker until `stop`: woken by commits and by the tick.
-    pub fn spawn(self) -> DeliveryWorker {
-        let (stop, mut stopped) = oneshot::channel::<()>();
-        let committed = self.inner.db.committed();
-        let handle = actix_web::rt::spawn(async move {
-            let mut ticks = tokio::time::interval(TICK);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let mut cleaned = Instant::now();
-            let mut looked = Instant::now();
-            loop {
-                tokio::select! {
-                    _ = &mut stopped => break,
-                    _ = committed.notified() => {},
-                    _ = self.inner.freed.notified() => {},
-                    _ = ticks.tick() => {},
-                }
-                if let Some(rest) = MIN_GAP.checked_sub(looked.elapsed()) {
-                    tokio::time::sleep(rest).await;
-                }
-                looked = Instant::now();
-                let now = self.inner.clock.now_micros();
-                if let Err(e) = self.dispatch(now).await {
-                    tracing::error!(error = %e, "webhook dispatch failed");
-                }
-                if cleaned.elapsed() >= CLEANUP_EVERY {
-                    cleaned = Instant::now();
-                    match self.clean_up().await {
-                        Ok(0) => {}
-                        Ok(n) => tracing::info!(deleted = n, "events past retention deleted"),
-                        Err(e) => tracing::error!(error = %e, "event retention cleanup failed"),
+    /// Runs the worker on a thread of its own (its CPU priority lowered by the `nice` setting)
+    /// until `stop`.
+    pub fn spawn(self) -> std::io::Result<DeliveryWorker> {
+        let (stop, stopped) = oneshot::channel::<()>();
+        let nice = self.inner.settings.nice;
+        let thread = std::thread::Builder::new()
+            .name("webhooks".into())
+            .spawn(move || {
+                lower_priority(nice);
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot start the webhook worker's runtime");
+                        return;
                     }
+                };
+                runtime.block_on(self.run(stopped));
+                // Attempts still in flight are dropped: they stay pending and are made again.
+                runtime.shutdown_timeout(Duration::from_secs(5));
+                tracing::info!("webhook worker stopped");
+            })?;
+        Ok(DeliveryWorker {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// The worker's loop until `stopped`: woken by commits, by ended requests and by the tick.
+    async fn run(self, mut stopped: oneshot::Receiver<()>) {
+        let committed = self.inner.db.committed();
+        let mut ticks = tokio::time::interval(TICK);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut cleaned = Instant::now();
+        let mut looked = Instant::now();
+        loop {
+            tokio::select! {
+                _ = &mut stopped => break,
+                _ = committed.notified() => {},
+                _ = self.inner.freed.notified() => {},
+                _ = ticks.tick() => {},
+            }
+            if let Some(rest) = MIN_GAP.checked_sub(looked.elapsed()) {
+                tokio::time::sleep(rest).await;
+            }
+            looked = Instant::now();
+            let now = self.inner.clock.now_micros();
+            if let Err(e) = self.dispatch(now).await {
+                tracing::error!(error = %e, "webhook dispatch failed");
+            }
+            if cleaned.elapsed() >= CLEANUP_EVERY {
+                cleaned = Instant::now();
+                match self.clean_up().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(deleted = n, "events past retention deleted"),
+                    Err(e) => tracing::error!(error = %e, "event retention cleanup failed"),
                 }
             }
-            tracing::info!("webhook worker stopped");
-        });
-        DeliveryWorker {
-            stop: Some(stop),
-            handle: Some(handle),
+        }
+    }
+}
+
+/// Lowers the calling thread's CPU priority to `nice` (0 leaves it as it is). Linux keeps a nice
+/// value per thread, so the API's threads keep theirs.
+fn lower_priority(nice: i32) {
+    if nice == 0 {
+        return;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        let thread = rustix::thread::gettid();
+        if let Err(e) = rustix::process::setpriority_process(Some(thread), nice) {
+            tracing::warn!(nice, error = %e, "cannot lower the webhook worker's CPU priority");
         }
     }
 }
 
 /// One request slot of an endpoint: sends `first`, then the endpoint's queued deliveries one
-/// after another; each outcome is recorded by a task of its own. Ends when the queue is empty,
-/// after its records are made.
+/// after another; each outcome goes to the recorder. Ends when the queue is empty, after its
+/// records are made.
 async fn lane(inner: Arc<Inner>, first: (Due, Option<Request>)) {
     let (mut due, mut request) = first;
     let endpoint = due.endpoint_id.clone();
@@ -247,15 +289,7 @@ async fn lane(inner: Arc<Inner>, first: (Due, Option<Request>)) {
                     };
                     outcomes.with_label_values(&[label]).inc();
                 }
-                let (inner, due) = (inner.clone(), due.clone());
-                records.push(actix_web::rt::spawn(async move {
-                    if let Err(e) = inner.record(&due, outcome).await {
-                        tracing::error!(error = %e, delivery = %due.delivery_id, "could not record a webhook attempt");
-                    }
-                    if let Ok(mut in_flight) = inner.in_flight.lock() {
-                        in_flight.recorded(&due);
-                    }
-                }));
+                records.push(Inner::record_soon(&inner, due.clone(), outcome));
             }
             // Gone meanwhile (its endpoint was deleted): nothing to record.
             None => {
@@ -281,14 +315,46 @@ async fn lane(inner: Arc<Inner>, first: (Due, Option<Request>)) {
 }
 
 impl Inner {
-    /// Records an attempt's outcome in a write job of its own.
-    async fn record(&self, due: &Due, outcome: Outcome) -> ApiResult<()> {
-        let due = due.clone();
-        let settings = self.settings.clone();
-        let now = self.clock.now_micros();
-        self.db
-            .write(move |conn| Ok(attempts::record(conn, &due, &outcome, &settings, now)?))
-            .await
+    /// Hands an outcome to the recorder; the receiver is told once it is recorded.
+    fn record_soon(inner: &Arc<Inner>, due: Due, outcome: Outcome) -> oneshot::Receiver<()> {
+        let (recorded, start) = inner.recorder.push(due, outcome);
+        if start {
+            tokio::spawn(Inner::record_batches(inner.clone()));
+        }
+        recorded
+    }
+
+    /// Writes the waiting outcomes, a batch per write job, until none waits. A batch that cannot
+    /// be written leaves its deliveries pending: they are attempted again.
+    async fn record_batches(inner: Arc<Inner>) {
+        while let Some(batch) = inner.recorder.next_batch() {
+            let (dues, outcomes): (Vec<Due>, Vec<Outcome>) = batch
+                .iter()
+                .map(|p| (p.due.clone(), p.outcome.clone()))
+                .unzip();
+            let settings = inner.settings.clone();
+            let now = inner.clock.now_micros();
+            let written = inner
+                .db
+                .write_background(move |conn| {
+                    for (due, outcome) in dues.iter().zip(&outcomes) {
+                        attempts::record(conn, due, outcome, &settings, now)?;
+                    }
+                    Ok(())
+                })
+                .await;
+            if let Err(e) = written {
+                tracing::error!(error = %e, attempts = batch.len(), "could not record webhook attempts");
+            }
+            if let Ok(mut in_flight) = inner.in_flight.lock() {
+                for pending in &batch {
+                    in_flight.recorded(&pending.due);
+                }
+            }
+            for pending in batch {
+                let _ = pending.recorded.send(());
+            }
+        }
     }
 
     async fn send(&self, request: &Request, attempted_at: i64) -> Outcome {
@@ -371,16 +437,17 @@ impl Inner {
 /// A running worker; `stop` ends it cleanly (attempts in flight stay pending and are made again).
 pub struct DeliveryWorker {
     stop: Option<oneshot::Sender<()>>,
-    handle: Option<tokio::task::JoinHandle<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl DeliveryWorker {
+    /// Stops the worker and waits for its thread to end.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        if let Some(handle) = self.handle.take() {
-            let _ = handle.await;
+        if let Some(thread) = self.thread.take() {
+            let _ = actix_web::web::block(move || thread.join()).await;
         }
     }
 }
