@@ -2,6 +2,7 @@
 //! checks, and the delivery worker. The outbox itself (events and deliveries written with each
 //! change) is in `store::events`; endpoints and deliveries as stored are in `store::webhooks`.
 
+mod attempt;
 pub mod destination;
 mod in_flight;
 mod recorder;
