@@ -165,7 +165,7 @@ pub(super) fn writer_loop(
         if !batch.is_empty() {
             background.last_api_job = Instant::now();
         }
-        if background.due_in() == Some(Duration::ZERO) || (stop && batch.is_empty()) {
+        if background.due_in() == Some(Duration::ZERO) {
             batch.extend(background.take());
         }
         if batch.is_empty() {
