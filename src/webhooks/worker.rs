@@ -185,20 +185,13 @@ impl Worker {
     pub fn spawn(self) -> std::io::Result<DeliveryWorker> {
         let (stop, stopped) = oneshot::channel::<()>();
         let nice = self.inner.settings.nice;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         let thread = std::thread::Builder::new()
             .name("webhooks".into())
             .spawn(move || {
                 lower_priority(nice);
-                let runtime = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(runtime) => runtime,
-                    Err(e) => {
-                        tracing::error!(error = %e, "cannot start the webhook worker's runtime");
-                        return;
-                    }
-                };
                 runtime.block_on(self.run(stopped));
                 // Attempts still in flight are dropped: they stay pending and are made again.
                 runtime.shutdown_timeout(Duration::from_secs(5));
