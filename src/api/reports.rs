@@ -68,19 +68,28 @@ fn descending(query: &QueryMap, errors: &mut FieldErrors) -> bool {
     }
 }
 
+/// `?month=YYYY-MM` (required): the caller's organization's statement for that month.
+async fn read_monthly(
+    key: ApiKey,
+    state: &AppState,
+    query: &QueryMap,
+) -> ApiResult<statements::Statement> {
+    let mut errors = FieldErrors::new();
+    let month = month_param(query, &mut errors);
+    errors.into_result()?;
+    let month = month.ok_or_else(|| ApiError::field("month", "is required"))?;
+    state
+        .db
+        .read(move |conn| Ok(statements::monthly(conn, &key.org_id, &month)?))
+        .await
+}
+
 async fn monthly(
     key: ApiKey,
     state: web::Data<AppState>,
     query: QueryMap,
 ) -> ApiResult<HttpResponse> {
-    let mut errors = FieldErrors::new();
-    let month = month_param(&query, &mut errors);
-    errors.into_result()?;
-    let month = month.ok_or_else(|| ApiError::field("month", "is required"))?;
-    let statement = state
-        .db
-        .read(move |conn| Ok(statements::monthly(conn, &key.org_id, &month)?))
-        .await?;
+    let statement = read_monthly(key, &state, &query).await?;
     Ok(ok(statement))
 }
 
@@ -90,14 +99,7 @@ async fn monthly_csv(
     state: web::Data<AppState>,
     query: QueryMap,
 ) -> ApiResult<HttpResponse> {
-    let mut errors = FieldErrors::new();
-    let month = month_param(&query, &mut errors);
-    errors.into_result()?;
-    let month = month.ok_or_else(|| ApiError::field("month", "is required"))?;
-    let statement = state
-        .db
-        .read(move |conn| Ok(statements::monthly(conn, &key.org_id, &month)?))
-        .await?;
+    let statement = read_monthly(key, &state, &query).await?;
     let rows = statement.campaigns.iter().map(|c| {
         [
             statement.month.clone(),
