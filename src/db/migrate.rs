@@ -9,6 +9,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0002_party_rollups.sql"),
     include_str!("../../migrations/0003_webhooks.sql"),
     include_str!("../../migrations/0004_lean_deliveries.sql"),
+    include_str!("../../migrations/0005_deliveries_by_endpoint.sql"),
 ];
 
 /// Applies the schema steps the database has not seen, each in one transaction.
@@ -65,10 +66,11 @@ mod tests {
         conn.query_row(sql, [], |r| r.get(0)).expect(sql)
     }
 
-    /// Step 4 rebuilds webhook_deliveries, which webhook_attempts references: every delivery and
-    /// attempt is kept, foreign keys are on again afterwards and point at the new table.
+    /// Steps 4 and 5 rebuild webhook_deliveries, which webhook_attempts references (step 5
+    /// rebuilds both): every delivery and attempt is kept, foreign keys are on again afterwards
+    /// and point at the new tables.
     #[test]
-    fn lean_deliveries_step_keeps_deliveries_and_attempts() {
+    fn delivery_rebuilds_keep_deliveries_and_attempts() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut conn = Connection::open(dir.path().join("t.db")).expect("open");
         conn.execute_batch("PRAGMA foreign_keys = ON").expect("fk");
@@ -86,7 +88,7 @@ mod tests {
                  VALUES ('d1', 1, 6, 1, '{}'), ('d1', 2, 7, 1, '{}'), ('d2', 1, 6, 1, '{}');",
         )
         .expect("step 3 rows");
-        migrate(&mut conn).expect("step 4");
+        migrate(&mut conn).expect("steps 4 and 5");
         assert_eq!(count(&conn, "PRAGMA user_version"), MIGRATIONS.len() as i64);
         assert_eq!(count(&conn, "SELECT COUNT(*) FROM webhook_deliveries"), 2);
         assert_eq!(count(&conn, "SELECT COUNT(*) FROM webhook_attempts"), 3);
@@ -97,11 +99,20 @@ mod tests {
             ),
             9
         );
+        assert_eq!(
+            count(
+                &conn,
+                "SELECT COUNT(*) FROM webhook_attempts a JOIN webhook_deliveries d
+                 ON d.endpoint_id = a.endpoint_id AND d.id = a.delivery_id"
+            ),
+            3,
+            "each attempt keyed by its delivery's endpoint"
+        );
         assert_eq!(count(&conn, "PRAGMA foreign_keys"), 1, "enforced again");
         assert!(
             conn.prepare("SELECT rowid FROM webhook_deliveries")
                 .is_err(),
-            "keyed by id alone"
+            "keyed by endpoint and id, no rowid"
         );
         // The attempts' reference follows the new table: deleting the endpoint cascades through it.
         conn.execute("DELETE FROM webhook_endpoints WHERE id = 'e'", [])
@@ -114,16 +125,25 @@ mod tests {
     fn a_step_leaving_a_broken_reference_is_not_applied() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut conn = Connection::open(dir.path().join("t.db")).expect("open");
-        migrate(&mut conn).expect("all steps");
-        // What a faulty step would leave: an attempt whose delivery does not exist.
-        conn.execute_batch("PRAGMA foreign_keys = OFF;
-             INSERT INTO webhook_attempts (delivery_id, number, attempted_at, duration_ms, request_headers)
-                 VALUES ('none', 1, 0, 0, '{}');")
-            .expect("orphan");
-        conn.pragma_update(None, "user_version", 3)
-            .expect("back to step 3");
-        let err = migrate(&mut conn).expect_err("step 4 finds the orphan");
+        migrate_to(&mut conn, 4).expect("steps 1-4");
+        // What step 5 then copies as it is: a delivery whose endpoint does not exist.
+        conn.execute_batch(
+            "PRAGMA foreign_keys = OFF;
+             INSERT INTO webhook_deliveries (id, org_id, endpoint_id, event_id, event_type, status,
+                                             created_at, updated_at)
+                 VALUES ('d', 'o', 'none', 'evt_1', 't', 'pending', 0, 0);",
+        )
+        .expect("orphan");
+        let err = migrate(&mut conn).expect_err("step 5 finds the orphan");
         assert!(err.to_string().contains("foreign key"), "{err}");
-        assert_eq!(count(&conn, "PRAGMA user_version"), 3, "rolled back");
+        assert_eq!(count(&conn, "PRAGMA user_version"), 4, "rolled back");
+        assert_eq!(
+            count(
+                &conn,
+                "SELECT COUNT(*) FROM webhook_deliveries WHERE org_id = 'o'"
+            ),
+            1,
+            "the step-4 table is left as it was"
+        );
     }
 }

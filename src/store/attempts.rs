@@ -67,20 +67,16 @@ pub struct Request {
 
 /// The request of a delivery at `now` (its endpoint's url and signing secrets, its event's body),
 /// or `None` if the delivery or its endpoint is gone.
-pub fn request(
-    conn: &Connection,
-    delivery_id: &str,
-    now: i64,
-) -> rusqlite::Result<Option<Request>> {
+pub fn request(conn: &Connection, due: &Due, now: i64) -> rusqlite::Result<Option<Request>> {
     conn.prepare_cached(
         "SELECT e.url, ev.id, ev.body, e.secret,
                 CASE WHEN e.previous_expires_at > ?2 THEN e.previous_secret END
          FROM webhook_deliveries d
          JOIN webhook_endpoints e ON e.id = d.endpoint_id
          JOIN events ev ON ev.id = d.event_id
-         WHERE d.id = ?1",
+         WHERE d.endpoint_id = ?3 AND d.id = ?1",
     )?
-    .query_row(params![delivery_id, now], |r| {
+    .query_row(params![due.delivery_id, now, due.endpoint_id], |r| {
         let previous: Option<String> = r.get(4)?;
         Ok(Request {
             url: r.get(0)?,
@@ -121,8 +117,10 @@ pub fn record(
     now: i64,
 ) -> rusqlite::Result<()> {
     let Some((status, made)) = conn
-        .prepare_cached("SELECT status, auto_attempts FROM webhook_deliveries WHERE id = ?1")?
-        .query_row([&due.delivery_id], |r| {
+        .prepare_cached(
+            "SELECT status, auto_attempts FROM webhook_deliveries WHERE endpoint_id = ?1 AND id = ?2",
+        )?
+        .query_row([&due.endpoint_id, &due.delivery_id], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
         })
         .optional()?
@@ -130,9 +128,10 @@ pub fn record(
         return Ok(()); // deleted with its endpoint meanwhile
     };
     conn.prepare_cached(
-        "INSERT INTO webhook_attempts (delivery_id, number, attempted_at, status_code, duration_ms,
-                                       error, request_headers, response_body)
-         VALUES (?1, (SELECT COALESCE(MAX(number), 0) + 1 FROM webhook_attempts WHERE delivery_id = ?1),
+        "INSERT INTO webhook_attempts (endpoint_id, delivery_id, number, attempted_at, status_code,
+                                       duration_ms, error, request_headers, response_body)
+         VALUES (?8, ?1, (SELECT COALESCE(MAX(number), 0) + 1 FROM webhook_attempts
+                          WHERE endpoint_id = ?8 AND delivery_id = ?1),
                  ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![
@@ -142,7 +141,8 @@ pub fn record(
         outcome.duration_ms,
         outcome.error,
         outcome.request_headers,
-        outcome.response_body
+        outcome.response_body,
+        due.endpoint_id
     ])?;
     let gone = outcome.status_code == Some(410);
     let (status, made, next) = if outcome.succeeded() {
@@ -150,8 +150,10 @@ pub fn record(
     } else if due.manual {
         // The automatic schedule goes on as it was.
         let next: Option<i64> = conn
-            .prepare_cached("SELECT next_attempt_at FROM webhook_deliveries WHERE id = ?1")?
-            .query_row([&due.delivery_id], |r| r.get(0))?;
+            .prepare_cached(
+                "SELECT next_attempt_at FROM webhook_deliveries WHERE endpoint_id = ?1 AND id = ?2",
+            )?
+            .query_row([&due.endpoint_id, &due.delivery_id], |r| r.get(0))?;
         (status, made, next)
     } else if gone {
         ("failed".to_string(), made + 1, None)
@@ -164,7 +166,7 @@ pub fn record(
     conn.prepare_cached(
         "UPDATE webhook_deliveries SET status = ?2, auto_attempts = ?3, next_attempt_at = ?4,
              retry_requested = CASE WHEN ?5 THEN 0 ELSE retry_requested END, updated_at = ?6
-         WHERE id = ?1",
+         WHERE endpoint_id = ?7 AND id = ?1",
     )?
     .execute(params![
         due.delivery_id,
@@ -172,7 +174,8 @@ pub fn record(
         made,
         next,
         due.manual,
-        now
+        now,
+        due.endpoint_id
     ])?;
     endpoint_after(conn, &due.endpoint_id, outcome.succeeded(), gone, now)
 }

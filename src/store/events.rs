@@ -39,7 +39,7 @@ pub fn record<T: Serialize>(
         .query_map(params![org_id, kind.as_str()], |r| r.get::<_, String>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     for endpoint_id in endpoints {
-        queue(conn, org_id, &endpoint_id, &id, kind, now)?;
+        queue(conn, &endpoint_id, &id, now)?;
     }
     Ok(id)
 }
@@ -54,7 +54,7 @@ pub fn record_for_endpoint<T: Serialize>(
     now: i64,
 ) -> rusqlite::Result<String> {
     let id = insert_event(conn, org_id, kind, data, now)?;
-    queue(conn, org_id, endpoint_id, &id, kind, now)?;
+    queue(conn, endpoint_id, &id, now)?;
     Ok(id)
 }
 
@@ -80,27 +80,13 @@ fn insert_event<T: Serialize>(
     Ok(id)
 }
 
-fn queue(
-    conn: &Connection,
-    org_id: &str,
-    endpoint_id: &str,
-    event_id: &str,
-    kind: EventType,
-    now: i64,
-) -> rusqlite::Result<()> {
+fn queue(conn: &Connection, endpoint_id: &str, event_id: &str, now: i64) -> rusqlite::Result<()> {
     conn.prepare_cached(
-        "INSERT INTO webhook_deliveries (id, org_id, endpoint_id, event_id, event_type, status,
-                                         next_attempt_at, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6, ?6)",
+        "INSERT INTO webhook_deliveries (endpoint_id, id, event_id, status, next_attempt_at,
+                                         created_at, updated_at)
+         VALUES (?1, ?2, ?3, 'pending', ?4, ?4, ?4)",
     )?
-    .execute(params![
-        new_id(now),
-        org_id,
-        endpoint_id,
-        event_id,
-        kind.as_str(),
-        now
-    ])?;
+    .execute(params![endpoint_id, new_id(now), event_id, now])?;
     Ok(())
 }
 
@@ -171,8 +157,11 @@ pub fn list(
 /// Deletes every event of the organization, and their deliveries and attempts (for a reset of
 /// the organization's data; its endpoints stay). Returns how many events.
 pub fn delete_org_events(conn: &Connection, org_id: &str) -> rusqlite::Result<usize> {
-    conn.prepare_cached("DELETE FROM webhook_deliveries WHERE org_id = ?1")?
-        .execute([org_id])?;
+    conn.prepare_cached(
+        "DELETE FROM webhook_deliveries
+         WHERE endpoint_id IN (SELECT id FROM webhook_endpoints WHERE org_id = ?1)",
+    )?
+    .execute([org_id])?;
     conn.prepare_cached("DELETE FROM events WHERE org_id = ?1")?
         .execute([org_id])
 }
@@ -180,33 +169,46 @@ pub fn delete_org_events(conn: &Connection, org_id: &str) -> rusqlite::Result<us
 /// Deletes events created before `cutoff` (the 30-day retention) and their deliveries, up to
 /// `limit` deliveries per endpoint and `limit` events per call. Returns how many events.
 ///
-/// A delivery is created with its event (same `created_at`) and is found through its endpoint's
-/// index, not by event: each endpoint's old deliveries go first, then only the events older than
-/// every delivery left, so no delivery outlives its event.
+/// Both go by id, along their keys. Ids are ULIDs from one monotonic generator: an id's time is
+/// never earlier than the `created_at` it was made with, so an id below the first of `cutoff`'s
+/// millisecond belongs to a row created before `cutoff`. Events and deliveries are made in write
+/// jobs, one after another, a delivery just after its event, so along an endpoint's deliveries
+/// their events' ids increase too. Each endpoint's old deliveries go first, then only the events
+/// below the event of every endpoint's first delivery left: no delivery outlives its event.
 pub fn delete_older_than(conn: &Connection, cutoff: i64, limit: i64) -> rusqlite::Result<usize> {
     let endpoints = conn
         .prepare_cached("SELECT id FROM webhook_endpoints")?
         .query_map([], |r| r.get::<_, String>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut events_before = cutoff;
+    let before = first_id_at(cutoff);
+    let mut events_below = format!("evt_{before}");
     for endpoint in endpoints {
         conn.prepare_cached(
-            "DELETE FROM webhook_deliveries WHERE id IN (
-                 SELECT id FROM webhook_deliveries WHERE endpoint_id = ?1 AND created_at < ?2
-                 ORDER BY created_at LIMIT ?3)",
+            "DELETE FROM webhook_deliveries WHERE endpoint_id = ?1 AND id IN (
+                 SELECT id FROM webhook_deliveries WHERE endpoint_id = ?1 AND id < ?2
+                 ORDER BY id LIMIT ?3)",
         )?
-        .execute(params![endpoint, cutoff, limit])?;
-        let oldest: Option<i64> = conn
+        .execute(params![endpoint, before, limit])?;
+        let oldest: Option<String> = conn
             .prepare_cached(
-                "SELECT MIN(created_at) FROM webhook_deliveries WHERE endpoint_id = ?1",
+                "SELECT event_id FROM webhook_deliveries WHERE endpoint_id = ?1 ORDER BY id LIMIT 1",
             )?
-            .query_row([&endpoint], |r| r.get(0))?;
-        events_before = events_before.min(oldest.unwrap_or(cutoff));
+            .query_row([&endpoint], |r| r.get(0))
+            .optional()?;
+        if let Some(oldest) = oldest.filter(|e| *e < events_below) {
+            events_below = oldest;
+        }
     }
     conn.prepare_cached(
-        "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE created_at < ?1 LIMIT ?2)",
+        "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE id < ?1 ORDER BY id LIMIT ?2)",
     )?
-    .execute(params![events_before, limit])
+    .execute(params![events_below, limit])
+}
+
+/// The smallest ULID of `micros`'s millisecond: every id made with an earlier time sorts below it.
+fn first_id_at(micros: i64) -> String {
+    let millis = u64::try_from(micros.div_euclid(1000)).unwrap_or(0);
+    ulid::Ulid::from_parts(millis, 0).to_string()
 }
 
 #[cfg(test)]
@@ -234,15 +236,34 @@ mod tests {
             )
             .expect("endpoint");
         }
-        let data = serde_json::json!({"id": "x"});
-        for t in 1..=10 {
-            record(&conn, &org, EventType::CustomerCreated, &data, t).expect("old event");
-            record(&conn, &org, EventType::CustomerCreated, &data, 100 + t).expect("new event");
+        // Rows as the writer makes them (an event, then its deliveries, ids from one monotonic
+        // generator): old events at 1-10 ms, new ones at 101-110 ms.
+        let mut seq = 0u128;
+        let mut id_at = |ms: i64| {
+            seq += 1;
+            ulid::Ulid::from_parts(ms as u64, seq).to_string()
+        };
+        for ms in (1..=10).chain(101..=110) {
+            let event = format!("evt_{}", id_at(ms));
+            conn.execute(
+                "INSERT INTO events (id, org_id, type, body, created_at) VALUES (?1, ?2, 't', '{}', ?3)",
+                params![event, org, ms * 1000],
+            )
+            .expect("event");
+            for endpoint in ["e1", "e2"] {
+                conn.execute(
+                    "INSERT INTO webhook_deliveries (endpoint_id, id, event_id, status, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, 'succeeded', ?4, ?4)",
+                    params![endpoint, id_at(ms), event, ms * 1000],
+                )
+                .expect("delivery");
+            }
         }
         // An attempt on an old delivery goes with it.
         conn.execute(
-            "INSERT INTO webhook_attempts (delivery_id, number, attempted_at, duration_ms, request_headers)
-             SELECT id, 1, 0, 0, '{}' FROM webhook_deliveries WHERE created_at = 1",
+            "INSERT INTO webhook_attempts (endpoint_id, delivery_id, number, attempted_at,
+                                           duration_ms, request_headers)
+             SELECT endpoint_id, id, 1, 0, 0, '{}' FROM webhook_deliveries WHERE created_at = 1000",
             [],
         )
         .expect("attempts");
@@ -250,7 +271,7 @@ mod tests {
                        WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = d.event_id)";
         let mut deleted = 0;
         for _ in 0..5 {
-            deleted += delete_older_than(&conn, 50, 3).expect("retention");
+            deleted += delete_older_than(&conn, 50_000, 3).expect("retention");
             assert_eq!(count(&conn, orphans), 0, "no delivery outlives its event");
         }
         assert_eq!(
@@ -260,7 +281,7 @@ mod tests {
         assert_eq!(
             count(
                 &conn,
-                "SELECT COUNT(*) FROM webhook_deliveries WHERE created_at < 50"
+                "SELECT COUNT(*) FROM webhook_deliveries WHERE created_at < 50000"
             ),
             0
         );

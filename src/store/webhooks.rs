@@ -190,8 +190,9 @@ pub struct Delivery {
     pub created_at: i64,
 }
 
+/// A delivery's columns, read as `d` joined with its event `ev` (whose type it is).
 const DELIVERY_COLUMNS: &str =
-    "id, endpoint_id, event_id, event_type, status, next_attempt_at, created_at";
+    "d.id, d.endpoint_id, d.event_id, ev.type, d.status, d.next_attempt_at, d.created_at";
 
 fn delivery_row(r: &rusqlite::Row) -> rusqlite::Result<Delivery> {
     Ok(Delivery {
@@ -214,11 +215,11 @@ fn with_attempts(
 ) -> rusqlite::Result<Vec<Delivery>> {
     let mut stmt = conn.prepare_cached(
         "SELECT attempted_at, status_code, duration_ms, error, response_body, request_headers
-         FROM webhook_attempts WHERE delivery_id = ?1 ORDER BY number",
+         FROM webhook_attempts WHERE endpoint_id = ?1 AND delivery_id = ?2 ORDER BY number",
     )?;
     for d in &mut deliveries {
         d.attempts = stmt
-            .query_map([&d.id], |r| {
+            .query_map([&d.endpoint_id, &d.id], |r| {
                 let request: String = r.get(5)?;
                 Ok(Attempt {
                     attempted_at: r.get(0)?,
@@ -246,9 +247,9 @@ pub fn list_deliveries(
     let d = page.direction();
     let items = conn
         .prepare_cached(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries
-             WHERE endpoint_id = ?1 AND (?2 IS NULL OR status = ?2)
-             ORDER BY created_at {d}, id {d} LIMIT ?3 OFFSET ?4"
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN events ev ON ev.id = d.event_id
+             WHERE d.endpoint_id = ?1 AND (?2 IS NULL OR d.status = ?2)
+             ORDER BY d.id {d} LIMIT ?3 OFFSET ?4"
         ))?
         .query_map(
             params![endpoint_id, status, page.per_page, page.offset()],
@@ -263,6 +264,10 @@ pub fn list_deliveries(
     Ok((with_attempts(conn, items, headers)?, total))
 }
 
+/// The endpoints of organization `?2` (every endpoint when it is NULL): a delivery is keyed by its
+/// endpoint, so one found by its id alone is looked for under each of them.
+const ENDPOINTS_OF: &str = "SELECT id FROM webhook_endpoints WHERE ?2 IS NULL OR org_id = ?2";
+
 /// A delivery of the organization (any organization's with `None`).
 pub fn find_delivery(
     conn: &Connection,
@@ -272,7 +277,8 @@ pub fn find_delivery(
 ) -> rusqlite::Result<Option<Delivery>> {
     let found = conn
         .prepare_cached(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = ?1 AND (?2 IS NULL OR org_id = ?2)"
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN events ev ON ev.id = d.event_id
+             WHERE d.endpoint_id IN ({ENDPOINTS_OF}) AND d.id = ?1"
         ))?
         .query_row(params![id, org_id], delivery_row)
         .optional()?;
@@ -287,10 +293,10 @@ pub fn request_retry(
     now: i64,
 ) -> rusqlite::Result<bool> {
     let n = conn
-        .prepare_cached(
+        .prepare_cached(&format!(
             "UPDATE webhook_deliveries SET retry_requested = 1, updated_at = ?3
-             WHERE id = ?1 AND (?2 IS NULL OR org_id = ?2)",
-        )?
+                 WHERE endpoint_id IN ({ENDPOINTS_OF}) AND id = ?1"
+        ))?
         .execute(params![id, org_id, now])?;
     Ok(n > 0)
 }

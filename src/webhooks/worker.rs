@@ -99,7 +99,7 @@ impl Worker {
                 let mut lanes: Vec<(Due, Option<Request>)> = Vec::new();
                 for d in attempts::retries(conn, RETRIES_PER_LOOK)? {
                     if lock()?.take(&d) {
-                        let request = attempts::request(conn, &d.delivery_id, now)?;
+                        let request = attempts::request(conn, &d, now)?;
                         lanes.push((d, request));
                     }
                 }
@@ -148,12 +148,12 @@ impl Worker {
                         if free > 0 && f.take(&d) {
                             drop(f);
                             free -= 1;
-                            let request = attempts::request(conn, &d.delivery_id, now)?;
+                            let request = attempts::request(conn, &d, now)?;
                             lanes.push((d, request));
                         } else if free == 0 && ahead > 0 && f.take_ahead(&d) {
                             drop(f);
                             ahead -= 1;
-                            let request = attempts::request(conn, &d.delivery_id, now)?;
+                            let request = attempts::request(conn, &d, now)?;
                             queue.push((d, request));
                         }
                     }
