@@ -7,7 +7,8 @@
 #   HTTP ceiling     examples/http_ceiling.rs, a minimal actix-web JSON handler, loaded like the API
 #   storage ceiling  examples/storage_ceiling.rs, raw rusqlite inserts into schema.sql
 # Knobs (environment): BENCH_SECONDS (per run, default 5), BENCH_INTENTS (default 1000000),
-# BENCH_CUSTOMER_INTENTS (default 10000), BENCH_OUT (default BENCHMARKS.md).
+# BENCH_CUSTOMER_INTENTS (default 10000), BENCH_OUT (default BENCHMARKS.md), WEBHOOK_ROUNDS (A B B A
+# rounds of the webhook comparison, default 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

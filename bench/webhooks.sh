@@ -2,9 +2,11 @@
 # (start_server, wrk_run, stop_server, free_port, now_ms, log, $work, $results, $TARGET, $API_KEY).
 # Each is reported as a ratio measured in the same run:
 #   1. POST /donation_intents (1 item) with one subscribed endpoint, to the same without any
-#      endpoint (target >= 0.8x), on one server, alternating A B B A at each connection count (the
-#      endpoint is created before each B run and deleted after it, its backlog delivered first),
-#      so that drift over the run does not favour either side. The receiver is
+#      endpoint (target >= 0.8x), on one server, alternating A B B A, WEBHOOK_ROUNDS times (default
+#      2), at each connection count (the endpoint is created before each B run and deleted after
+#      it, its backlog delivered first), so that drift over the run does not favour either side:
+#      this machine's speed changes for seconds at a time, by up to a third, and one round of
+#      5-second runs can land a phase on one side. The receiver is
 #      examples/http_ceiling, which reads each body as a verifying receiver would. Also reported:
 #      the deliveries made while the B runs lasted, and how long the backlog then took to deliver
 #      (deliveries yield the CPU and the database writer to API requests under full load).
@@ -42,7 +44,9 @@ webhook_count() { # ENDPOINT_ID STATUS: that endpoint's deliveries with that sta
 
 webhook_benchmarks() {
     local receiver_pid="" rport none one c mode queued started elapsed rate section ep made drained
-    log "webhooks: POST /donation_intents with and without a subscribed endpoint (A B B A)"
+    local rounds=${WEBHOOK_ROUNDS:-2} modes=""
+    for _ in $(seq 1 "$rounds"); do modes="$modes A B B A"; done
+    log "webhooks: POST /donation_intents with and without a subscribed endpoint ($modes)"
     rport=$(webhook_free_port)
     "$TARGET/examples/http_ceiling" --bind "127.0.0.1:$rport" >/dev/null 2>&1 &
     receiver_pid=$!
@@ -52,7 +56,7 @@ webhook_benchmarks() {
     one="POST /donation_intents, 1 item, 1 subscribed webhook endpoint"
     : >"$work/webhook-lag.tsv"
     for c in "${CONNECTIONS[@]}"; do
-        for mode in A B B A; do
+        for mode in $modes; do
             if [ "$mode" = A ]; then
                 wrk_run "$none" "$c" /donation_intents storage_normal_1 1 "$work/one.json"
                 continue
@@ -124,7 +128,7 @@ webhook_benchmarks() {
         echo "<!-- bench-webhooks:begin (written by bench/webhooks.sh) -->"
         echo "## Webhooks ($(date -u '+%Y-%m-%d %H:%M UTC'), $(git rev-parse --short HEAD 2>/dev/null || echo unknown))"
         echo
-        echo "| scenario | conns | without endpoint req/s (A, 2 runs) | with 1 endpoint req/s (B, 2 runs) | ratio | target |"
+        echo "| scenario | conns | without endpoint req/s (A, $((2 * rounds)) runs) | with 1 endpoint req/s (B, $((2 * rounds)) runs) | ratio | target |"
         echo "|---|---:|---:|---:|---:|---|"
         for c in "${CONNECTIONS[@]}"; do
             awk -v c="$c" -v a="$(webhook_rate "$none" "$c")" -v b="$(webhook_rate "$one" "$c")" 'BEGIN {
