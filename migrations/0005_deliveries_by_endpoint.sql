@@ -6,7 +6,8 @@
 --     (endpoint_id, created_at, id) goes: three b-trees per delivery become two.
 --   - org_id and event_type are the endpoint's and the event's; they are read through them.
 -- A delivery is found by its id alone (a manual retry) through its organization's endpoints.
--- Attempts name their delivery by the same key.
+-- Attempts name their delivery by the same key. Retention now goes along the ids of events and
+-- deliveries, so the index of events by created_at, which only it read, goes too.
 
 CREATE TABLE webhook_deliveries_keyed (
     endpoint_id     TEXT NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
@@ -70,3 +71,5 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries (endpoint_id, next_att
     WHERE next_attempt_at IS NOT NULL;
 CREATE INDEX webhook_deliveries_retry ON webhook_deliveries (retry_requested)
     WHERE retry_requested = 1;
+
+DROP INDEX events_age;

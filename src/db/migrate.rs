@@ -108,6 +108,25 @@ mod tests {
             3,
             "each attempt keyed by its delivery's endpoint"
         );
+        let indexes: Vec<String> = conn
+            .prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+                   AND tbl_name IN ('webhook_deliveries', 'webhook_attempts', 'events') ORDER BY name",
+            )
+            .expect("prepare")
+            .query_map([], |r| r.get(0))
+            .expect("query")
+            .collect::<rusqlite::Result<_>>()
+            .expect("rows");
+        assert_eq!(
+            indexes,
+            [
+                "events_org",
+                "webhook_deliveries_due",
+                "webhook_deliveries_retry"
+            ],
+            "the key serves listing and retention: no index by endpoint and time, none by age"
+        );
         assert_eq!(count(&conn, "PRAGMA foreign_keys"), 1, "enforced again");
         assert!(
             conn.prepare("SELECT rowid FROM webhook_deliveries")

@@ -25,6 +25,15 @@ pub fn new_id(now_micros: i64) -> String {
         .to_string()
 }
 
+/// The smallest ULID of `micros`'s millisecond. An id from [`new_id`] is never below the one made
+/// this way from its own `now_micros` (the generator only ever moves an id's time forward), so
+/// `id < first_id_at(t)` holds only for rows made before `t`, and every row made at or after `t`
+/// has `id >= first_id_at(t)`: a range on the id stands in for one on the creation time.
+pub fn first_id_at(micros: i64) -> String {
+    let millis = u64::try_from(micros.div_euclid(1000)).unwrap_or(0);
+    ulid::Ulid::from_parts(millis, 0).to_string()
+}
+
 /// Parses a path id; anything that is not a ULID names no object (404 at the call site).
 /// 26 base32 characters hold 130 bits and a ULID 128, so the first character is 0-7: the ULID spec
 /// rejects larger values, and the crate would drop their high bits (`8ZZ...` would alias `0ZZ...`).

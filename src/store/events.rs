@@ -3,7 +3,7 @@
 //! A committed change always has its event; a rolled-back one never does.
 
 use crate::clock::format_micros;
-use crate::domain::new_id;
+use crate::domain::{first_id_at, new_id};
 use crate::pagination::PageParams;
 use crate::webhooks::EventType;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -205,18 +205,56 @@ pub fn delete_older_than(conn: &Connection, cutoff: i64, limit: i64) -> rusqlite
     .execute(params![events_below, limit])
 }
 
-/// The smallest ULID of `micros`'s millisecond: every id made with an earlier time sorts below it.
-fn first_id_at(micros: i64) -> String {
-    let millis = u64::try_from(micros.div_euclid(1000)).unwrap_or(0);
-    ulid::Ulid::from_parts(millis, 0).to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn count(conn: &Connection, sql: &str) -> i64 {
         conn.query_row(sql, [], |r| r.get(0)).expect(sql)
+    }
+
+    /// What retention relies on: along an endpoint's deliveries (its key order), their events' ids
+    /// increase, and each delivery's id is above its event's, whatever the times given.
+    #[test]
+    fn deliveries_follow_their_events_in_id_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = crate::db::open(&dir.path().join("t.db")).expect("open");
+        let org = crate::store::orgs::insert(&conn, "O", false, 0)
+            .expect("org")
+            .id;
+        conn.execute(
+            "INSERT INTO webhook_endpoints (id, org_id, url, secret, created_at, updated_at)
+             VALUES ('e', ?1, 'http://127.0.0.1:1/', 'whsec_x', 0, 0)",
+            [&org],
+        )
+        .expect("endpoint");
+        let data = serde_json::json!({"id": "x"});
+        // Times out of order (a backdated write, a clock moved back) and within one millisecond.
+        let mut made = Vec::new();
+        for now in [5_000_000, 5_000_001, 9_000_000, 1_000_000, 9_000_000] {
+            made.push(record(&conn, &org, EventType::CustomerCreated, &data, now).expect("record"));
+        }
+        let rows: Vec<(String, String)> = conn
+            .prepare(
+                "SELECT id, event_id FROM webhook_deliveries WHERE endpoint_id = 'e' ORDER BY id",
+            )
+            .expect("prepare")
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("query")
+            .collect::<rusqlite::Result<_>>()
+            .expect("rows");
+        let events: Vec<&String> = rows.iter().map(|(_, e)| e).collect();
+        assert_eq!(
+            events,
+            made.iter().collect::<Vec<_>>(),
+            "in the order they were made"
+        );
+        for (delivery, event) in &rows {
+            assert!(
+                delivery.as_str() > &event["evt_".len()..],
+                "{delivery} after {event}"
+            );
+        }
     }
 
     /// Retention finds deliveries through their endpoints, a bounded number per call, and never

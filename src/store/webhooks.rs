@@ -1,6 +1,7 @@
 //! SQL for webhook endpoints, their deliveries and the attempts of each (SPEC 11).
 
 use crate::clock::ser_micros;
+use crate::domain::first_id_at;
 use crate::pagination::PageParams;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -264,9 +265,15 @@ pub fn list_deliveries(
     Ok((with_attempts(conn, items, headers)?, total))
 }
 
-/// The endpoints of organization `?2` (every endpoint when it is NULL): a delivery is keyed by its
-/// endpoint, so one found by its id alone is looked for under each of them.
-const ENDPOINTS_OF: &str = "SELECT id FROM webhook_endpoints WHERE ?2 IS NULL OR org_id = ?2";
+/// The endpoints of organization `?2`, or every endpoint when `org_id` is `None` (`?2` is then
+/// NULL): a delivery is keyed by its endpoint, so one found by its id alone is looked for under
+/// each of them.
+fn endpoints_of(org_id: Option<&str>) -> &'static str {
+    match org_id {
+        Some(_) => "SELECT id FROM webhook_endpoints WHERE org_id = ?2",
+        None => "SELECT id FROM webhook_endpoints WHERE ?2 IS NULL",
+    }
+}
 
 /// A delivery of the organization (any organization's with `None`).
 pub fn find_delivery(
@@ -278,7 +285,8 @@ pub fn find_delivery(
     let found = conn
         .prepare_cached(&format!(
             "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN events ev ON ev.id = d.event_id
-             WHERE d.endpoint_id IN ({ENDPOINTS_OF}) AND d.id = ?1"
+             WHERE d.endpoint_id IN ({}) AND d.id = ?1",
+            endpoints_of(org_id)
         ))?
         .query_row(params![id, org_id], delivery_row)
         .optional()?;
@@ -295,14 +303,16 @@ pub fn request_retry(
     let n = conn
         .prepare_cached(&format!(
             "UPDATE webhook_deliveries SET retry_requested = 1, updated_at = ?3
-                 WHERE endpoint_id IN ({ENDPOINTS_OF}) AND id = ?1"
+             WHERE endpoint_id IN ({}) AND id = ?1",
+            endpoints_of(org_id)
         ))?
         .execute(params![id, org_id, now])?;
     Ok(n > 0)
 }
 
 /// Queues again every failed delivery of the endpoint created at or after `since`, on a fresh
-/// schedule. Returns how many.
+/// schedule. Returns how many. The endpoint's deliveries are read from the first id `since` can
+/// have on (`first_id_at`), not from its first delivery.
 pub fn recover(
     conn: &Connection,
     endpoint_id: &str,
@@ -312,7 +322,7 @@ pub fn recover(
     conn.prepare_cached(
         "UPDATE webhook_deliveries SET status = 'pending', auto_attempts = 0, next_attempt_at = ?3,
              updated_at = ?3
-         WHERE endpoint_id = ?1 AND status = 'failed' AND created_at >= ?2",
+         WHERE endpoint_id = ?1 AND id >= ?4 AND status = 'failed' AND created_at >= ?2",
     )?
-    .execute(params![endpoint_id, since, now])
+    .execute(params![endpoint_id, since, now, first_id_at(since)])
 }

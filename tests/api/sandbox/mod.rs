@@ -154,6 +154,21 @@ pub fn assert_nothing_left(db: &Path, org: &str) {
             .expect("count");
         assert_eq!(left, 0, "{table} still holds rows of the organization");
     }
+    // Deliveries and their attempts belong to the organization through its endpoints (which a
+    // reset keeps).
+    for table in ["webhook_deliveries", "webhook_attempts"] {
+        let left: i64 = conn
+            .query_row(
+                &format!(
+                    "SELECT COUNT(*) FROM {table} WHERE endpoint_id IN
+                         (SELECT id FROM webhook_endpoints WHERE org_id = ?1)"
+                ),
+                [org],
+                |r| r.get(0),
+            )
+            .expect("count");
+        assert_eq!(left, 0, "{table} still holds rows of the organization");
+    }
     let kept: i64 = conn
         .query_row(
             "SELECT COUNT(*) FROM api_keys WHERE org_id = ?1 AND revoked_at IS NULL",
