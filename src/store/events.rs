@@ -213,21 +213,30 @@ mod tests {
         conn.query_row(sql, [], |r| r.get(0)).expect(sql)
     }
 
-    /// What retention relies on: along an endpoint's deliveries (its key order), their events' ids
-    /// increase, and each delivery's id is above its event's, whatever the times given.
-    #[test]
-    fn deliveries_follow_their_events_in_id_order() {
+    /// A fresh database with one organization and these endpoints of it (subscribed to every
+    /// event); the directory lives as long as the returned guard.
+    fn with_endpoints(ids: &[&str]) -> (tempfile::TempDir, Connection, String) {
         let dir = tempfile::tempdir().expect("tempdir");
         let conn = crate::db::open(&dir.path().join("t.db")).expect("open");
         let org = crate::store::orgs::insert(&conn, "O", false, 0)
             .expect("org")
             .id;
-        conn.execute(
-            "INSERT INTO webhook_endpoints (id, org_id, url, secret, created_at, updated_at)
-             VALUES ('e', ?1, 'http://127.0.0.1:1/', 'whsec_x', 0, 0)",
-            [&org],
-        )
-        .expect("endpoint");
+        for id in ids {
+            conn.execute(
+                "INSERT INTO webhook_endpoints (id, org_id, url, secret, created_at, updated_at)
+                 VALUES (?1, ?2, 'http://127.0.0.1:1/', 'whsec_x', 0, 0)",
+                params![id, org],
+            )
+            .expect("endpoint");
+        }
+        (dir, conn, org)
+    }
+
+    /// What retention relies on: along an endpoint's deliveries (its key order), their events' ids
+    /// increase, and each delivery's id is above its event's, whatever the times given.
+    #[test]
+    fn deliveries_follow_their_events_in_id_order() {
+        let (_dir, conn, org) = with_endpoints(&["e"]);
         let data = serde_json::json!({"id": "x"});
         // Times out of order (a backdated write, a clock moved back) and within one millisecond.
         let mut made = Vec::new();
@@ -261,19 +270,7 @@ mod tests {
     /// deletes an event a delivery still names.
     #[test]
     fn retention_deletes_old_deliveries_then_their_events_and_leaves_no_orphan() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let conn = crate::db::open(&dir.path().join("t.db")).expect("open");
-        let org = crate::store::orgs::insert(&conn, "O", false, 0)
-            .expect("org")
-            .id;
-        for endpoint in ["e1", "e2"] {
-            conn.execute(
-                "INSERT INTO webhook_endpoints (id, org_id, url, secret, created_at, updated_at)
-                 VALUES (?1, ?2, 'http://127.0.0.1:1/', 'whsec_x', 0, 0)",
-                params![endpoint, org],
-            )
-            .expect("endpoint");
-        }
+        let (_dir, conn, org) = with_endpoints(&["e1", "e2"]);
         // Rows as the writer makes them (an event, then its deliveries, ids from one monotonic
         // generator): old events at 1-10 ms, new ones at 101-110 ms.
         let mut seq = 0u128;
