@@ -10,6 +10,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0003_webhooks.sql"),
     include_str!("../../migrations/0004_lean_deliveries.sql"),
     include_str!("../../migrations/0005_deliveries_by_endpoint.sql"),
+    include_str!("../../migrations/0006_delivery_status_check.sql"),
 ];
 
 /// Applies the schema steps the database has not seen, each in one transaction.
@@ -66,7 +67,7 @@ mod tests {
         conn.query_row(sql, [], |r| r.get(0)).expect(sql)
     }
 
-    /// Steps 4 and 5 rebuild webhook_deliveries, which webhook_attempts references (step 5
+    /// Steps 4, 5 and 6 rebuild webhook_deliveries, which webhook_attempts references (step 5
     /// rebuilds both): every delivery and attempt is kept, foreign keys are on again afterwards
     /// and point at the new tables.
     #[test]
@@ -88,7 +89,7 @@ mod tests {
                  VALUES ('d1', 1, 6, 1, '{}'), ('d1', 2, 7, 1, '{}'), ('d2', 1, 6, 1, '{}');",
         )
         .expect("step 3 rows");
-        migrate(&mut conn).expect("steps 4 and 5");
+        migrate(&mut conn).expect("steps 4, 5 and 6");
         assert_eq!(count(&conn, "PRAGMA user_version"), MIGRATIONS.len() as i64);
         assert_eq!(count(&conn, "SELECT COUNT(*) FROM webhook_deliveries"), 2);
         assert_eq!(count(&conn, "SELECT COUNT(*) FROM webhook_attempts"), 3);
@@ -128,6 +129,21 @@ mod tests {
             "the key serves listing and retention: no index by endpoint and time, none by age"
         );
         assert_eq!(count(&conn, "PRAGMA foreign_keys"), 1, "enforced again");
+        // Step 6: the status is still checked, by equality tests (an IN list of three builds a
+        // temporary b-tree on every write of the row).
+        let table: String = conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE name = 'webhook_deliveries'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("table");
+        assert!(!table.contains("status IN"), "{table}");
+        let bad = conn.execute(
+            "UPDATE webhook_deliveries SET status = 'lost' WHERE id = 'd1'",
+            [],
+        );
+        assert!(bad.is_err(), "an unknown status is refused");
         assert!(
             conn.prepare("SELECT rowid FROM webhook_deliveries")
                 .is_err(),
