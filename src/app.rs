@@ -73,6 +73,7 @@ impl Application {
             sandbox_org_id: started.sandbox_org_id.clone(),
             metrics,
             webhooks: config.serve.webhook_settings(),
+            webhook_cursors: crate::webhooks::FreshCursors::default(),
         });
 
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
@@ -146,6 +147,7 @@ impl Application {
                     .metrics
                     .as_ref()
                     .map(|m| m.webhook_deliveries.clone()),
+                self.state.webhook_cursors.clone(),
             )
             .map_err(std::io::Error::other)?;
             Some(worker.spawn()?)

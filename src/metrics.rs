@@ -241,12 +241,24 @@ fn sessions_by_status(conn: &Connection, now: i64) -> rusqlite::Result<Vec<(Stri
 }
 
 /// Deliveries waiting for an attempt: those with a next attempt scheduled (read from the
-/// partial index the worker uses).
-fn webhook_queue(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.prepare_cached(
-        "SELECT COUNT(*) FROM webhook_deliveries WHERE next_attempt_at IS NOT NULL",
-    )?
-    .query_row([], |r| r.get(0))
+/// partial index the worker uses), and the fresh ones (never attempted) above the delivery
+/// worker's cursor of each endpoint it has taken up (`cursors`; those below it are in flight).
+fn webhook_queue(conn: &Connection, cursors: &[(String, String)]) -> rusqlite::Result<i64> {
+    let scheduled: i64 = conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM webhook_deliveries WHERE next_attempt_at IS NOT NULL",
+        )?
+        .query_row([], |r| r.get(0))?;
+    let mut fresh = 0;
+    for (endpoint, cursor) in cursors {
+        fresh += conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM webhook_deliveries WHERE endpoint_id = ?1 AND id > ?2
+                   AND status = 'pending' AND next_attempt_at IS NULL",
+            )?
+            .query_row([endpoint, cursor], |r| r.get::<_, i64>(0))?;
+    }
+    Ok(scheduled + fresh)
 }
 
 fn file_size(path: &std::path::Path) -> i64 {
@@ -268,9 +280,15 @@ async fn scrape(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpR
         Admin::extract(&req).await?;
     }
     let now = state.clock.now_micros();
+    let cursors = state.webhook_cursors.snapshot();
     let (sessions, webhook_queue) = state
         .db
-        .read(move |conn| Ok((sessions_by_status(conn, now)?, webhook_queue(conn)?)))
+        .read(move |conn| {
+            Ok((
+                sessions_by_status(conn, now)?,
+                webhook_queue(conn, &cursors)?,
+            ))
+        })
         .await?;
     let path = state.db.path();
     let reading = StateReading {

@@ -29,6 +29,8 @@ pub struct AppState {
     pub metrics: Option<Arc<crate::metrics::Metrics>>,
     /// How webhooks are delivered (`--webhook-*`); endpoint urls are checked against it.
     pub webhooks: crate::webhooks::Settings,
+    /// Where the delivery worker reads fresh deliveries from (the metrics count those above).
+    pub webhook_cursors: crate::webhooks::FreshCursors,
 }
 
 /// Every campaign (active or not), ordered by name, with an index by identifier.

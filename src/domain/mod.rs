@@ -34,6 +34,26 @@ pub fn first_id_at(micros: i64) -> String {
     ulid::Ulid::from_parts(millis, 0).to_string()
 }
 
+/// The id just after `id` (a ULID, one more), or `None` past the largest. Deliveries of an
+/// endpoint take ids above every id it has, so that they increase in commit order even across
+/// processes (see `store::events::queue`).
+pub fn id_after(id: &str) -> Option<String> {
+    ulid::Ulid::from_string(id)
+        .ok()
+        .and_then(|u| u.0.checked_add(1))
+        .map(|n| ulid::Ulid(n).to_string())
+}
+
+/// The id just before `id` (a ULID, one less); the empty string, below every id, for the
+/// smallest or for text that is not a ULID.
+pub fn id_before(id: &str) -> String {
+    ulid::Ulid::from_string(id)
+        .ok()
+        .and_then(|u| u.0.checked_sub(1))
+        .map(|n| ulid::Ulid(n).to_string())
+        .unwrap_or_default()
+}
+
 /// Parses a path id; anything that is not a ULID names no object (404 at the call site).
 /// 26 base32 characters hold 130 bits and a ULID 128, so the first character is 0-7: the ULID spec
 /// rejects larger values, and the crate would drop their high bits (`8ZZ...` would alias `0ZZ...`).
@@ -47,6 +67,21 @@ pub fn parse_id(raw: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn neighbouring_ids() {
+        let id = new_id(1_700_000_000_000_000);
+        let after = id_after(&id).expect("not the largest");
+        assert!(after > id);
+        assert_eq!(id_before(&after), id);
+        assert_eq!(id_before("00000000000000000000000000"), "");
+        assert_eq!(id_after("7ZZZZZZZZZZZZZZZZZZZZZZZZZ"), None);
+        // Across a carry, in text order too.
+        assert_eq!(
+            id_after("0000000000000000000000000Z").as_deref(),
+            Some("00000000000000000000000010")
+        );
+    }
 
     #[test]
     fn ids_are_ulids_ordered_by_time() {

@@ -11,6 +11,9 @@ pub struct Due {
     pub endpoint_id: String,
     /// A manual retry: it does not count towards, nor change, the automatic schedule.
     pub manual: bool,
+    /// Fresh (never attempted, not in the due index): found along its endpoint's ids by
+    /// [`fresh`]; if its attempt cannot be recorded, the worker reads it again from there.
+    pub fresh: bool,
 }
 
 /// Manual retries asked for, up to `limit`.
@@ -23,6 +26,7 @@ pub fn retries(conn: &Connection, limit: i64) -> rusqlite::Result<Vec<Due>> {
             delivery_id: r.get(0)?,
             endpoint_id: r.get(1)?,
             manual: true,
+            fresh: false,
         })
     })?
     .collect()
@@ -51,9 +55,48 @@ pub fn due(
             delivery_id: r.get(0)?,
             endpoint_id: endpoint_id.to_string(),
             manual: false,
+            fresh: false,
         })
     })?
     .collect()
+}
+
+/// Up to `limit` deliveries of one endpoint with ids above `after` (`""`: from its first), in id
+/// order, each with whether it is fresh: pending and never scheduled, so due now. The others were
+/// attempted since (recorded, or scheduled in the due index) and are passed over.
+pub fn fresh(
+    conn: &Connection,
+    endpoint_id: &str,
+    after: &str,
+    limit: i64,
+) -> rusqlite::Result<Vec<(String, bool)>> {
+    conn.prepare_cached(
+        "SELECT id, status = 'pending' AND next_attempt_at IS NULL FROM webhook_deliveries
+         WHERE endpoint_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+    )?
+    .query_map(params![endpoint_id, after, limit], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?
+    .collect()
+}
+
+/// Where [`fresh`] starts for an endpoint the worker takes up (at a start, or once re-enabled):
+/// just below its first fresh delivery, else after its last delivery (`""` if it has none). Reads
+/// the endpoint's deliveries once, along its key.
+pub fn fresh_start(conn: &Connection, endpoint_id: &str) -> rusqlite::Result<String> {
+    let first: Option<String> = conn
+        .prepare_cached(
+            "SELECT min(id) FROM webhook_deliveries
+             WHERE endpoint_id = ?1 AND status = 'pending' AND next_attempt_at IS NULL",
+        )?
+        .query_row([endpoint_id], |r| r.get(0))?;
+    if let Some(first) = first {
+        return Ok(crate::domain::id_before(&first));
+    }
+    let last: Option<String> = conn
+        .prepare_cached("SELECT max(id) FROM webhook_deliveries WHERE endpoint_id = ?1")?
+        .query_row([endpoint_id], |r| r.get(0))?;
+    Ok(last.unwrap_or_default())
 }
 
 /// What one attempt sends.

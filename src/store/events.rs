@@ -3,7 +3,7 @@
 //! A committed change always has its event; a rolled-back one never does.
 
 use crate::clock::format_micros;
-use crate::domain::{first_id_at, new_id};
+use crate::domain::{first_id_at, id_after, new_id};
 use crate::pagination::PageParams;
 use crate::webhooks::EventType;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -80,13 +80,37 @@ fn insert_event<T: Serialize>(
     Ok(id)
 }
 
+/// Queues the event for one endpoint: a fresh delivery, pending with no `next_attempt_at`. Fresh
+/// deliveries stay out of the due index (a b-tree less per request that makes an event); the
+/// worker finds them along the endpoint's key instead, above the last id it has read
+/// (`attempts::fresh`). That needs an endpoint's delivery ids to increase in commit order, which
+/// the id generator gives within this process but not across processes (the CLI's `fixtures load`
+/// beside a running server, another clock): so the id is also made greater than every id the
+/// endpoint has. Writers take turns, so no delivery committed later can have a smaller id.
 fn queue(conn: &Connection, endpoint_id: &str, event_id: &str, now: i64) -> rusqlite::Result<()> {
+    let id = new_id(now);
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO webhook_deliveries (endpoint_id, id, event_id, status, created_at, updated_at)
+             SELECT ?1, ?2, ?3, 'pending', ?4, ?4
+             WHERE ?2 > IFNULL((SELECT max(id) FROM webhook_deliveries WHERE endpoint_id = ?1), '')",
+        )?
+        .execute(params![endpoint_id, id, event_id, now])?;
+    if inserted == 1 {
+        return Ok(());
+    }
+    // Another process wrote a larger id for this endpoint: go on just above it.
+    let last: String = conn
+        .prepare_cached("SELECT max(id) FROM webhook_deliveries WHERE endpoint_id = ?1")?
+        .query_row([endpoint_id], |r| r.get(0))?;
+    let id = id_after(&last).ok_or_else(|| {
+        rusqlite::Error::ToSqlConversionFailure("no delivery id is left after the last".into())
+    })?;
     conn.prepare_cached(
-        "INSERT INTO webhook_deliveries (endpoint_id, id, event_id, status, next_attempt_at,
-                                         created_at, updated_at)
-         VALUES (?1, ?2, ?3, 'pending', ?4, ?4, ?4)",
+        "INSERT INTO webhook_deliveries (endpoint_id, id, event_id, status, created_at, updated_at)
+         VALUES (?1, ?2, ?3, 'pending', ?4, ?4)",
     )?
-    .execute(params![endpoint_id, new_id(now), event_id, now])?;
+    .execute(params![endpoint_id, id, event_id, now])?;
     Ok(())
 }
 
@@ -264,6 +288,74 @@ mod tests {
                 "{delivery} after {event}"
             );
         }
+    }
+
+    /// The worker reads fresh deliveries along an endpoint's ids (`attempts::fresh`), so each one
+    /// committed must be above every id the endpoint has, even one another process wrote from its
+    /// own generator and clock.
+    #[test]
+    fn fresh_deliveries_go_above_every_id_of_their_endpoint() {
+        let (_dir, conn, org) = with_endpoints(&["e"]);
+        let data = serde_json::json!({"id": "x"});
+        record(&conn, &org, EventType::CustomerCreated, &data, 5_000_000).expect("record");
+        // Another process, its clock far ahead (year 2500: beyond any id this process's
+        // generator has made, whatever other tests ran), wrote a delivery for the same endpoint.
+        let ahead = first_id_at(16_725_225_600_000_000);
+        conn.execute(
+            "INSERT INTO webhook_deliveries (endpoint_id, id, event_id, status, created_at, updated_at)
+             SELECT 'e', ?1, event_id, 'pending', 0, 0 FROM webhook_deliveries LIMIT 1",
+            [&ahead],
+        )
+        .expect("other process");
+        let event =
+            record(&conn, &org, EventType::CustomerCreated, &data, 6_000_000).expect("record");
+        let (id, next, status): (String, Option<i64>, String) = conn
+            .query_row(
+                "SELECT id, next_attempt_at, status FROM webhook_deliveries WHERE event_id = ?1",
+                [&event],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .expect("delivery");
+        assert_eq!(
+            Some(id.clone()),
+            crate::domain::id_after(&ahead),
+            "just above"
+        );
+        assert_eq!(
+            (next, status.as_str()),
+            (None, "pending"),
+            "fresh: not in the due index"
+        );
+        assert_eq!(
+            count(
+                &conn,
+                "SELECT COUNT(*) FROM webhook_deliveries INDEXED BY webhook_deliveries_due
+                          WHERE endpoint_id = 'e' AND next_attempt_at IS NOT NULL"
+            ),
+            0
+        );
+        // Read along the key from the first delivery: the two after it, in commit order, fresh.
+        let first: String = conn
+            .query_row("SELECT min(id) FROM webhook_deliveries", [], |r| r.get(0))
+            .expect("first");
+        let after = crate::store::attempts::fresh(&conn, "e", &first, 10).expect("fresh");
+        assert_eq!(after, vec![(ahead.clone(), true), (id.clone(), true)]);
+        assert_eq!(
+            crate::store::attempts::fresh_start(&conn, "e").expect("start"),
+            crate::domain::id_before(&first),
+            "a worker starting reads from just below the first fresh one"
+        );
+        conn.execute("UPDATE webhook_deliveries SET status = 'succeeded'", [])
+            .expect("all attempted");
+        assert_eq!(
+            crate::store::attempts::fresh_start(&conn, "e").expect("start"),
+            id,
+            "none fresh: from after the last"
+        );
+        assert_eq!(
+            crate::store::attempts::fresh_start(&conn, "nobody").expect("start"),
+            ""
+        );
     }
 
     /// Retention finds deliveries through their endpoints, a bounded number per call, and never

@@ -192,8 +192,11 @@ pub struct Delivery {
 }
 
 /// A delivery's columns, read as `d` joined with its event `ev` (whose type it is).
+/// A fresh delivery (pending, never attempted) has no `next_attempt_at` stored: it is due from
+/// when it was made, and shown so.
 const DELIVERY_COLUMNS: &str =
-    "d.id, d.endpoint_id, d.event_id, ev.type, d.status, d.next_attempt_at, d.created_at";
+    "d.id, d.endpoint_id, d.event_id, ev.type, d.status,
+     COALESCE(d.next_attempt_at, CASE WHEN d.status = 'pending' THEN d.created_at END), d.created_at";
 
 fn delivery_row(r: &rusqlite::Row) -> rusqlite::Result<Delivery> {
     Ok(Delivery {

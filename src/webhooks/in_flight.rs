@@ -136,6 +136,7 @@ mod tests {
             delivery_id: id.into(),
             endpoint_id: endpoint.into(),
             manual: false,
+            fresh: false,
         }
     }
 

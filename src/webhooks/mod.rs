@@ -3,11 +3,14 @@
 //! change) is in `store::events`; endpoints and deliveries as stored are in `store::webhooks`.
 
 mod attempt;
+mod cursors;
 pub mod destination;
 mod in_flight;
 mod recorder;
 pub mod sign;
 pub mod worker;
+
+pub use cursors::FreshCursors;
 
 use std::str::FromStr;
 use std::time::Duration;

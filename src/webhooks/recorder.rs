@@ -65,6 +65,7 @@ mod tests {
             delivery_id: id.into(),
             endpoint_id: "e".into(),
             manual: false,
+            fresh: false,
         }
     }
 

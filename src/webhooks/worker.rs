@@ -9,6 +9,7 @@
 //! eases). The outbox rows are written with each change either way.
 
 use super::attempt::Sender;
+use super::cursors::FreshCursors;
 use super::in_flight::InFlight;
 use super::recorder::Recorder;
 use super::{Settings, RETENTION_MICROS};
@@ -36,6 +37,10 @@ const PREFETCH: usize = 64;
 const MAX_UNRECORDED: usize = 1024;
 /// Manual retries read per look.
 const RETRIES_PER_LOOK: i64 = 100;
+/// Deliveries read at a time along an endpoint's ids for fresh ones, and at most this many reads
+/// per endpoint per look (past deliveries attempted since are passed over).
+const FRESH_CHUNK: i64 = 256;
+const FRESH_CHUNKS: usize = 8;
 
 struct Inner {
     db: Db,
@@ -48,6 +53,8 @@ struct Inner {
     /// `impactapi_webhook_deliveries_total{outcome}`, when metrics are kept.
     outcomes: Option<prometheus::IntCounterVec>,
     recorder: Recorder,
+    /// Where each endpoint's fresh deliveries are read from.
+    cursors: FreshCursors,
 }
 
 /// The delivery worker; cheap to clone.
@@ -57,12 +64,14 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// `outcomes` counts each attempt as `succeeded` or `failed` (the metrics family).
+    /// `outcomes` counts each attempt as `succeeded` or `failed` (the metrics family); `cursors`
+    /// are shared with the metrics.
     pub fn new(
         db: Db,
         clock: Clock,
         settings: Settings,
         outcomes: Option<prometheus::IntCounterVec>,
+        cursors: FreshCursors,
     ) -> Result<Worker, String> {
         let sender = Sender::new(settings.clone())?;
         Ok(Worker {
@@ -75,12 +84,15 @@ impl Worker {
                 freed: tokio::sync::Notify::new(),
                 outcomes,
                 recorder: Recorder::default(),
+                cursors,
             }),
         })
     }
 
     /// Starts the due attempts and returns at once. Each endpoint gets up to `PER_ENDPOINT`
     /// lanes; a lane sends one delivery after another from its endpoint's queue, read ahead.
+    /// Scheduled deliveries (retries, recovered ones) come from the due index, then fresh ones
+    /// along the endpoint's ids (`cursors`).
     async fn dispatch(&self, now: i64) -> ApiResult<Vec<tokio::task::JoinHandle<()>>> {
         if let Ok(mut in_flight) = self.inner.in_flight.lock() {
             in_flight.let_go();
@@ -104,6 +116,7 @@ impl Worker {
                     }
                 }
                 let enabled = attempts::enabled_endpoints(conn)?;
+                inner.cursors.keep_only(&enabled);
                 {
                     // What was read ahead for an endpoint since disabled or deleted is not sent.
                     let mut f = lock()?;
@@ -156,6 +169,60 @@ impl Worker {
                             let request = attempts::request(conn, &d, now)?;
                             queue.push((d, request));
                         }
+                    }
+                    if free > 0 || ahead > 0 {
+                        let from = match inner.cursors.get(&endpoint) {
+                            Some(cursor) => cursor,
+                            None => inner
+                                .cursors
+                                .start(&endpoint, attempts::fresh_start(conn, &endpoint)?),
+                        };
+                        // `passed`: every delivery up to it is attempted or taken here. One taken
+                        // elsewhere (a manual retry in flight) holds it until recorded.
+                        let (mut passed, mut read, mut held) = (from.clone(), from.clone(), false);
+                        'scan: for _ in 0..FRESH_CHUNKS {
+                            let rows = attempts::fresh(conn, &endpoint, &read, FRESH_CHUNK)?;
+                            let full = rows.len() as i64 == FRESH_CHUNK;
+                            for (id, is_fresh) in rows {
+                                read.clone_from(&id);
+                                if is_fresh {
+                                    let d = Due {
+                                        delivery_id: id.clone(),
+                                        endpoint_id: endpoint.clone(),
+                                        manual: false,
+                                        fresh: true,
+                                    };
+                                    let mut f = lock()?;
+                                    if f.deliveries.contains(&id) {
+                                        held = true;
+                                        continue;
+                                    }
+                                    if free > 0 && f.take(&d) {
+                                        drop(f);
+                                        free -= 1;
+                                        let request = attempts::request(conn, &d, now)?;
+                                        lanes.push((d, request));
+                                    } else if free == 0 && ahead > 0 && f.take_ahead(&d) {
+                                        drop(f);
+                                        ahead -= 1;
+                                        let request = attempts::request(conn, &d, now)?;
+                                        queue.push((d, request));
+                                    } else {
+                                        break 'scan; // no room: the next look goes on from here
+                                    }
+                                }
+                                if !held {
+                                    passed.clone_from(&id);
+                                }
+                                if free == 0 && ahead == 0 {
+                                    break 'scan;
+                                }
+                            }
+                            if !full {
+                                break;
+                            }
+                        }
+                        inner.cursors.advance(&endpoint, &from, passed);
                     }
                     lock()?.queued.entry(endpoint).or_default().extend(queue);
                 }
@@ -327,6 +394,12 @@ impl Inner {
                 .await;
             if let Err(e) = written {
                 tracing::error!(error = %e, attempts = batch.len(), "could not record webhook attempts");
+                // Still pending: scheduled ones are due again, fresh ones are read again.
+                for pending in batch.iter().filter(|p| p.due.fresh) {
+                    inner
+                        .cursors
+                        .rewind(&pending.due.endpoint_id, &pending.due.delivery_id);
+                }
             }
             if let Ok(mut in_flight) = inner.in_flight.lock() {
                 for pending in &batch {

@@ -874,6 +874,51 @@ async fn signatures_verify_after_time_travel() {
     assert!((real - chrono::Utc::now().timestamp()).abs() < 60);
 }
 
+/// A second process writing beside the running server (the CLI's `fixtures demo`), its clock 40
+/// days behind the server's: every event it makes is delivered. The worker finds fresh
+/// deliveries along each endpoint's ids, so their ids must go on increasing across processes.
+#[actix_web::test]
+async fn events_another_process_writes_with_an_earlier_clock_are_delivered() {
+    let app = spawn_app().await;
+    let receiver = Receiver::start().await;
+    let (_, secret) = endpoint(&app, json!({"url": receiver.url("/cli")})).await;
+    let moved = app
+        .admin(Method::POST, "/admin/api/clock/advance")
+        .json(&json!({"seconds": 40 * 86_400}))
+        .send()
+        .await
+        .expect("advance");
+    json_ok(moved, 200).await;
+    // A delivery whose id is 40 days ahead of the CLI's clock, delivered.
+    app.create_intents(json!([{"amount": 100, "campaign_identifier": TREES}]))
+        .await;
+    receiver.wait_count("/cli", 1).await;
+    let org = crate::sandbox::sandbox(&app);
+    crate::sandbox::cli_ok(
+        &app.db_path,
+        &[
+            "fixtures",
+            "demo",
+            "--org",
+            &org,
+            "--customers",
+            "3",
+            "--days",
+            "2",
+            "--seed",
+            "7",
+        ],
+    );
+    let total = events_total(&app).await;
+    assert!(total > 10, "the demo made events: {total}");
+    let got = receiver
+        .wait("/cli", |r| {
+            r.iter().map(Received::id).collect::<BTreeSet<_>>().len() as i64 >= total
+        })
+        .await;
+    assert_eq!(verified(&got, &secret).len() as i64, total);
+}
+
 #[actix_web::test]
 async fn expiry_emits_exactly_one_event_per_session() {
     let app = spawn_app().await;
