@@ -15,7 +15,9 @@ CREATE TABLE webhook_deliveries_checked (
                     CHECK (status = 'pending' OR status = 'succeeded' OR status = 'failed'),
     -- Attempts made by the automatic schedule (manual retries do not count).
     auto_attempts   INTEGER NOT NULL DEFAULT 0,
-    -- When the next automatic attempt is due (server clock); NULL unless pending.
+    -- When the next automatic attempt is due (server clock); NULL unless pending. A delivery
+    -- never attempted is pending with NULL here (due at once): it is kept out of the due index
+    -- and the worker reads it along the key (webhooks::FreshCursors).
     next_attempt_at INTEGER,
     -- A manual retry asked for and not yet made.
     retry_requested INTEGER NOT NULL DEFAULT 0 CHECK (retry_requested IN (0, 1)),

@@ -65,7 +65,21 @@ fn insert_event<T: Serialize>(
     data: &T,
     now: i64,
 ) -> rusqlite::Result<String> {
-    let id = format!("evt_{}", new_id(now));
+    let mut id = format!("evt_{}", new_id(now));
+    // Event ids increase in commit order too, across processes: along an endpoint's deliveries
+    // their events' ids then increase, which retention relies on (`delete_older_than`).
+    let last: Option<String> = conn
+        .prepare_cached("SELECT max(id) FROM events")?
+        .query_row([], |r| r.get(0))?;
+    if let Some(last) = last.filter(|last| *last >= id) {
+        let after = last
+            .strip_prefix("evt_")
+            .and_then(id_after)
+            .ok_or_else(|| {
+                rusqlite::Error::ToSqlConversionFailure("no event id is left after the last".into())
+            })?;
+        id = format!("evt_{after}");
+    }
     let body = serde_json::to_string(&Payload {
         id: &id,
         kind: kind.as_str(),
@@ -80,28 +94,38 @@ fn insert_event<T: Serialize>(
     Ok(id)
 }
 
+/// The settings key of the largest delivery id ever deleted (by a reset or retention): an
+/// endpoint left without deliveries still gets ids above what the worker may have read.
+const DELIVERY_FLOOR: &str = "delivery_id_floor";
+
+/// What a new delivery of the endpoint must be above: its largest id, or the floor when it has
+/// none left.
+const LAST_DELIVERY_ID: &str =
+    "IFNULL((SELECT max(id) FROM webhook_deliveries WHERE endpoint_id = ?1),
+            IFNULL((SELECT value FROM settings WHERE key = 'delivery_id_floor'), ''))";
+
 /// Queues the event for one endpoint: a fresh delivery, pending with no `next_attempt_at`. Fresh
 /// deliveries stay out of the due index (a b-tree less per request that makes an event); the
-/// worker finds them along the endpoint's key instead, above the last id it has read
+/// worker finds them along the endpoint's key instead, above the last id it has passed
 /// (`attempts::fresh`). That needs an endpoint's delivery ids to increase in commit order, which
 /// the id generator gives within this process but not across processes (the CLI's `fixtures load`
 /// beside a running server, another clock): so the id is also made greater than every id the
-/// endpoint has. Writers take turns, so no delivery committed later can have a smaller id.
+/// endpoint has had (deleted ones are remembered by [`raise_delivery_floor`]). Writers take turns,
+/// so no delivery committed later can have a smaller id.
 fn queue(conn: &Connection, endpoint_id: &str, event_id: &str, now: i64) -> rusqlite::Result<()> {
     let id = new_id(now);
     let inserted = conn
-        .prepare_cached(
+        .prepare_cached(&format!(
             "INSERT INTO webhook_deliveries (endpoint_id, id, event_id, status, created_at, updated_at)
-             SELECT ?1, ?2, ?3, 'pending', ?4, ?4
-             WHERE ?2 > IFNULL((SELECT max(id) FROM webhook_deliveries WHERE endpoint_id = ?1), '')",
-        )?
+             SELECT ?1, ?2, ?3, 'pending', ?4, ?4 WHERE ?2 > {LAST_DELIVERY_ID}"
+        ))?
         .execute(params![endpoint_id, id, event_id, now])?;
     if inserted == 1 {
         return Ok(());
     }
-    // Another process wrote a larger id for this endpoint: go on just above it.
+    // Another process wrote a larger id for this endpoint (or one was deleted): go on above it.
     let last: String = conn
-        .prepare_cached("SELECT max(id) FROM webhook_deliveries WHERE endpoint_id = ?1")?
+        .prepare_cached(&format!("SELECT {LAST_DELIVERY_ID}"))?
         .query_row([endpoint_id], |r| r.get(0))?;
     let id = id_after(&last).ok_or_else(|| {
         rusqlite::Error::ToSqlConversionFailure("no delivery id is left after the last".into())
@@ -111,6 +135,18 @@ fn queue(conn: &Connection, endpoint_id: &str, event_id: &str, now: i64) -> rusq
          VALUES (?1, ?2, ?3, 'pending', ?4, ?4)",
     )?
     .execute(params![endpoint_id, id, event_id, now])?;
+    Ok(())
+}
+
+/// Remembers `largest` (a delivery id about to be deleted, if any) as the floor of new ids.
+fn raise_delivery_floor(conn: &Connection, largest: Option<String>) -> rusqlite::Result<()> {
+    if let Some(largest) = largest {
+        conn.prepare_cached(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)",
+        )?
+        .execute(params![DELIVERY_FLOOR, largest])?;
+    }
     Ok(())
 }
 
@@ -181,6 +217,13 @@ pub fn list(
 /// Deletes every event of the organization, and their deliveries and attempts (for a reset of
 /// the organization's data; its endpoints stay). Returns how many events.
 pub fn delete_org_events(conn: &Connection, org_id: &str) -> rusqlite::Result<usize> {
+    let largest = conn
+        .prepare_cached(
+            "SELECT max(d.id) FROM webhook_endpoints e JOIN webhook_deliveries d ON d.endpoint_id = e.id
+             WHERE e.org_id = ?1",
+        )?
+        .query_row([org_id], |r| r.get(0))?;
+    raise_delivery_floor(conn, largest)?;
     conn.prepare_cached(
         "DELETE FROM webhook_deliveries
          WHERE endpoint_id IN (SELECT id FROM webhook_endpoints WHERE org_id = ?1)",
@@ -193,11 +236,12 @@ pub fn delete_org_events(conn: &Connection, org_id: &str) -> rusqlite::Result<us
 /// Deletes events created before `cutoff` (the 30-day retention) and their deliveries, up to
 /// `limit` deliveries per endpoint and `limit` events per call. Returns how many events.
 ///
-/// Both go by id, along their keys. Ids are ULIDs from one monotonic generator: an id's time is
-/// never earlier than the `created_at` it was made with, so an id below the first of `cutoff`'s
-/// millisecond belongs to a row created before `cutoff`. Events and deliveries are made in write
-/// jobs, one after another, a delivery just after its event, so along an endpoint's deliveries
-/// their events' ids increase too. Each endpoint's old deliveries go first, then only the events
+/// Both go by id, along their keys. Ids are ULIDs from a monotonic generator, lifted above the
+/// ids before them when another process made those: an id's time is never earlier than the
+/// `created_at` it was made with, so an id below the first of `cutoff`'s millisecond belongs to a
+/// row created before `cutoff`. Event ids and each endpoint's delivery ids increase in commit
+/// order, a delivery made with its event, so along an endpoint's deliveries their events' ids
+/// increase too. Each endpoint's old deliveries go first, then only the events
 /// below the event of every endpoint's first delivery left: no delivery outlives its event.
 pub fn delete_older_than(conn: &Connection, cutoff: i64, limit: i64) -> rusqlite::Result<usize> {
     let endpoints = conn
@@ -207,6 +251,12 @@ pub fn delete_older_than(conn: &Connection, cutoff: i64, limit: i64) -> rusqlite
     let before = first_id_at(cutoff);
     let mut events_below = format!("evt_{before}");
     for endpoint in endpoints {
+        let largest = conn
+            .prepare_cached(
+                "SELECT max(id) FROM webhook_deliveries WHERE endpoint_id = ?1 AND id < ?2",
+            )?
+            .query_row(params![endpoint, before], |r| r.get(0))?;
+        raise_delivery_floor(conn, largest)?;
         conn.prepare_cached(
             "DELETE FROM webhook_deliveries WHERE endpoint_id = ?1 AND id IN (
                  SELECT id FROM webhook_deliveries WHERE endpoint_id = ?1 AND id < ?2
@@ -356,6 +406,55 @@ mod tests {
             crate::store::attempts::fresh_start(&conn, "nobody").expect("start"),
             ""
         );
+    }
+
+    /// Retention relies on event ids increasing along an endpoint's deliveries: an event made after
+    /// another process wrote a larger event id goes above it, and a delivery made after its
+    /// endpoint's deliveries were all deleted (a reset) goes above the largest deleted.
+    #[test]
+    fn ids_go_above_those_of_other_processes_and_deleted_ones() {
+        let (_dir, conn, org) = with_endpoints(&["e"]);
+        let data = serde_json::json!({"id": "x"});
+        let far = first_id_at(16_725_225_600_000_000); // year 2500
+        conn.execute(
+            "INSERT INTO events (id, org_id, type, body, created_at) VALUES (?1, ?2, 't', '{}', 0)",
+            params![format!("evt_{far}"), org],
+        )
+        .expect("another process's event");
+        let event =
+            record(&conn, &org, EventType::CustomerCreated, &data, 5_000_000).expect("record");
+        assert_eq!(
+            event,
+            format!("evt_{}", crate::domain::id_after(&far).expect("after"))
+        );
+        // Another process's delivery (year 2600), then the organization is reset: its deliveries
+        // go; the next one is still above them.
+        let last = first_id_at(19_880_899_200_000_000);
+        conn.execute(
+            "INSERT INTO webhook_deliveries (endpoint_id, id, event_id, status, created_at, updated_at)
+             VALUES ('e', ?1, ?2, 'pending', 0, 0)",
+            params![last, event],
+        )
+        .expect("another process's delivery");
+        delete_org_events(&conn, &org).expect("reset");
+        assert_eq!(count(&conn, "SELECT COUNT(*) FROM webhook_deliveries"), 0);
+        conn.execute(
+            "INSERT INTO events (id, org_id, type, body, created_at) VALUES ('evt_0', ?1, 't', '{}', 0)",
+            [&org],
+        )
+        .expect("an old event, so that event ids do not lift the delivery's");
+        conn.execute("DELETE FROM events WHERE id <> 'evt_0'", [])
+            .expect("only it");
+        let event =
+            record(&conn, &org, EventType::CustomerCreated, &data, 5_000_000).expect("record");
+        let id: String = conn
+            .query_row(
+                "SELECT id FROM webhook_deliveries WHERE event_id = ?1",
+                [&event],
+                |r| r.get(0),
+            )
+            .expect("delivery");
+        assert!(id > last, "{id} above the deleted {last}");
     }
 
     /// Retention finds deliveries through their endpoints, a bounded number per call, and never

@@ -917,6 +917,33 @@ async fn events_another_process_writes_with_an_earlier_clock_are_delivered() {
         })
         .await;
     assert_eq!(verified(&got, &secret).len() as i64, total);
+    // The organization reset from the CLI (its deliveries deleted, the endpoint kept), then the
+    // demo again: new deliveries go above the deleted ones, which the worker has passed.
+    crate::sandbox::cli_ok(&app.db_path, &["orgs", "reset", &org]);
+    assert_eq!(events_total(&app).await, 0);
+    crate::sandbox::cli_ok(
+        &app.db_path,
+        &[
+            "fixtures",
+            "demo",
+            "--org",
+            &org,
+            "--customers",
+            "3",
+            "--days",
+            "2",
+            "--seed",
+            "8",
+        ],
+    );
+    let again = events_total(&app).await;
+    assert!(again > 10, "the demo made events: {again}");
+    let got = receiver
+        .wait("/cli", |r| {
+            r.iter().map(Received::id).collect::<BTreeSet<_>>().len() as i64 >= total + again
+        })
+        .await;
+    assert_eq!(verified(&got, &secret).len() as i64, total + again);
 }
 
 #[actix_web::test]
