@@ -8,7 +8,7 @@
 #   storage ceiling  examples/storage_ceiling.rs, raw rusqlite inserts into schema.sql
 # Knobs (environment): BENCH_SECONDS (per run, default 5), BENCH_INTENTS (default 1000000),
 # BENCH_CUSTOMER_INTENTS (default 10000), BENCH_OUT (default BENCHMARKS.md), WEBHOOK_ROUNDS (A B B A
-# rounds of the webhook comparison, default 2).
+# rounds of the webhook comparison, default 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -3,10 +3,10 @@
 # Each is reported as a ratio measured in the same run:
 #   1. POST /donation_intents (1 item) with one subscribed endpoint, to the same without any
 #      endpoint (target >= 0.8x), on one server, alternating A B B A, WEBHOOK_ROUNDS times (default
-#      2), at each connection count (the endpoint is created before each B run and deleted after
+#      3), at each connection count (the endpoint is created before each B run and deleted after
 #      it, its backlog delivered first), so that drift over the run does not favour either side:
-#      this machine's speed changes for seconds at a time, by up to a third, and one round of
-#      5-second runs can land a phase on one side. The receiver is
+#      this machine's speed changes for seconds at a time, by up to a third, and one or two rounds
+#      of 5-second runs can land a slow phase on one side. The receiver is
 #      examples/http_ceiling, which reads each body as a verifying receiver would. Also reported:
 #      the deliveries made while the B runs lasted, and how long the backlog then took to deliver
 #      (deliveries yield the CPU and the database writer to API requests under full load).
@@ -44,7 +44,7 @@ webhook_count() { # ENDPOINT_ID STATUS: that endpoint's deliveries with that sta
 
 webhook_benchmarks() {
     local receiver_pid="" rport none one c mode queued started elapsed rate section ep made drained
-    local rounds=${WEBHOOK_ROUNDS:-2} modes=""
+    local rounds=${WEBHOOK_ROUNDS:-3} modes=""
     for _ in $(seq 1 "$rounds"); do modes="$modes A B B A"; done
     log "webhooks: POST /donation_intents with and without a subscribed endpoint ($modes)"
     rport=$(webhook_free_port)
