@@ -99,10 +99,13 @@ fn insert_event<T: Serialize>(
 const DELIVERY_FLOOR: &str = "delivery_id_floor";
 
 /// What a new delivery of the endpoint must be above: its largest id, or the floor when it has
-/// none left.
-const LAST_DELIVERY_ID: &str =
-    "IFNULL((SELECT max(id) FROM webhook_deliveries WHERE endpoint_id = ?1),
-            IFNULL((SELECT value FROM settings WHERE key = 'delivery_id_floor'), ''))";
+/// none left. A macro, so that the statements below are constant strings.
+macro_rules! last_delivery_id {
+    () => {
+        "IFNULL((SELECT max(id) FROM webhook_deliveries WHERE endpoint_id = ?1),
+                IFNULL((SELECT value FROM settings WHERE key = 'delivery_id_floor'), ''))"
+    };
+}
 
 /// Queues the event for one endpoint: a fresh delivery, pending with no `next_attempt_at`. Fresh
 /// deliveries stay out of the due index (a b-tree less per request that makes an event); the
@@ -112,12 +115,19 @@ const LAST_DELIVERY_ID: &str =
 /// beside a running server, another clock): so the id is also made greater than every id the
 /// endpoint has had (deleted ones are remembered by [`raise_delivery_floor`]). Writers take turns,
 /// so no delivery committed later can have a smaller id.
+///
+/// One statement in the usual case: the id is NULL unless above the last, and OR IGNORE skips
+/// such a row (an INSERT ... SELECT reading the table it inserts into would first copy its rows
+/// into a temporary b-tree).
 fn queue(conn: &Connection, endpoint_id: &str, event_id: &str, now: i64) -> rusqlite::Result<()> {
     let id = new_id(now);
     let inserted = conn
-        .prepare_cached(&format!(
-            "INSERT INTO webhook_deliveries (endpoint_id, id, event_id, status, created_at, updated_at)
-             SELECT ?1, ?2, ?3, 'pending', ?4, ?4 WHERE ?2 > {LAST_DELIVERY_ID}"
+        .prepare_cached(concat!(
+            "INSERT OR IGNORE INTO webhook_deliveries
+                 (endpoint_id, id, event_id, status, created_at, updated_at)
+             VALUES (?1, CASE WHEN ?2 > ",
+            last_delivery_id!(),
+            " THEN ?2 END, ?3, 'pending', ?4, ?4)"
         ))?
         .execute(params![endpoint_id, id, event_id, now])?;
     if inserted == 1 {
@@ -125,7 +135,7 @@ fn queue(conn: &Connection, endpoint_id: &str, event_id: &str, now: i64) -> rusq
     }
     // Another process wrote a larger id for this endpoint (or one was deleted): go on above it.
     let last: String = conn
-        .prepare_cached(&format!("SELECT {LAST_DELIVERY_ID}"))?
+        .prepare_cached(concat!("SELECT ", last_delivery_id!()))?
         .query_row([endpoint_id], |r| r.get(0))?;
     let id = id_after(&last).ok_or_else(|| {
         rusqlite::Error::ToSqlConversionFailure("no delivery id is left after the last".into())
