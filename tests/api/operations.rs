@@ -463,7 +463,10 @@ async fn webhook_metrics_count_attempts_and_the_queue() {
             "impactapi_webhook_deliveries_total",
             &[("outcome", "failed")],
         );
-        if failed >= 2.0 {
+        // Both waiting for their next attempt, once their failed attempts are recorded (the
+        // counter moves as an attempt ends; a delivery being attempted is not waiting).
+        let depth = value(&now, "impactapi_webhook_queue_depth", &[]);
+        if failed >= 2.0 && depth == 2.0 {
             assert_eq!(
                 value(
                     &now,
@@ -472,11 +475,12 @@ async fn webhook_metrics_count_attempts_and_the_queue() {
                 ),
                 0.0
             );
-            // Both are waiting for their next attempt.
-            assert_eq!(value(&now, "impactapi_webhook_queue_depth", &[]), 2.0);
             break;
         }
-        assert!(Instant::now() < deadline, "no failed attempt counted");
+        assert!(
+            Instant::now() < deadline,
+            "failed attempts {failed}, queue depth {depth}: expected 2 and 2"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
