@@ -10,8 +10,16 @@
 //! Shared with the metrics: deliveries waiting for an attempt are the scheduled ones and the fresh
 //! ones above an endpoint's cursor.
 
+use super::in_flight::{InFlight, Room};
+use crate::error::{ApiError, ApiResult};
+use crate::store::attempts::{self, Due};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Deliveries read at a time along an endpoint's ids for fresh ones, and at most this many reads
+/// per endpoint per look (past deliveries attempted since are passed over).
+const FRESH_CHUNK: i64 = 256;
+const FRESH_CHUNKS: usize = 8;
 
 /// Per endpoint, the last delivery id passed (`""`: none yet). Cheap to clone.
 #[derive(Clone, Default)]
@@ -70,6 +78,63 @@ impl FreshCursors {
             .map(|(e, c)| (e.clone(), c.clone()))
             .collect()
     }
+}
+
+/// Takes the endpoint's fresh deliveries into `room`, reading along its ids from its cursor
+/// (taking the endpoint up first if need be), and moves the cursor past what it took.
+pub(super) fn take_fresh(
+    conn: &rusqlite::Connection,
+    cursors: &FreshCursors,
+    in_flight: &Mutex<InFlight>,
+    endpoint: &str,
+    now: i64,
+    room: &mut Room<'_>,
+) -> ApiResult<()> {
+    let from = match cursors.get(endpoint) {
+        Some(cursor) => cursor,
+        None => cursors.start(endpoint, attempts::fresh_start(conn, endpoint)?),
+    };
+    // `passed`: every delivery up to it is attempted or taken here. One taken elsewhere (a manual
+    // retry in flight) holds it until recorded.
+    let (mut passed, mut read, mut held) = (from.clone(), from.clone(), false);
+    'scan: for _ in 0..FRESH_CHUNKS {
+        let rows = attempts::fresh(conn, endpoint, &read, FRESH_CHUNK)?;
+        let full = rows.len() as i64 == FRESH_CHUNK;
+        for (id, is_fresh) in rows {
+            read.clone_from(&id);
+            if is_fresh {
+                let taken_elsewhere = in_flight
+                    .lock()
+                    .map_err(|_| ApiError::Internal("in-flight set poisoned".into()))?
+                    .deliveries
+                    .contains(&id);
+                if taken_elsewhere {
+                    held = true;
+                    continue;
+                }
+                let d = Due {
+                    delivery_id: id.clone(),
+                    endpoint_id: endpoint.to_string(),
+                    manual: false,
+                    fresh: true,
+                };
+                if !room.take(conn, in_flight, d, now)? {
+                    break 'scan; // no room: the next look goes on from here
+                }
+            }
+            if !held {
+                passed.clone_from(&id);
+            }
+            if room.is_full() {
+                break 'scan;
+            }
+        }
+        if !full {
+            break;
+        }
+    }
+    cursors.advance(endpoint, &from, passed);
+    Ok(())
 }
 
 #[cfg(test)]

@@ -2,8 +2,10 @@
 //! (at most `PER_ENDPOINT`), and deliveries read ahead.
 
 use super::PER_ENDPOINT;
-use crate::store::attempts::{Due, Request};
+use crate::error::{ApiError, ApiResult};
+use crate::store::attempts::{self, Due, Request};
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Mutex;
 
 /// Requests in flight over all endpoints.
 const MAX_IN_FLIGHT: usize = 256;
@@ -124,6 +126,49 @@ impl InFlight {
                 }
             }
         }
+    }
+}
+
+/// What a look may still take for one endpoint: request slots free now (each starts a lane),
+/// and deliveries to read ahead into its queue.
+pub(super) struct Room<'a> {
+    pub(super) free: usize,
+    pub(super) ahead: usize,
+    pub(super) lanes: &'a mut Vec<(Due, Option<Request>)>,
+    pub(super) queue: Vec<(Due, Option<Request>)>,
+}
+
+impl Room<'_> {
+    pub(super) fn is_full(&self) -> bool {
+        self.free == 0 && self.ahead == 0
+    }
+
+    /// Takes `d` into a free slot, or else into the read-ahead queue, with its request. False
+    /// when it is taken already or there is no room.
+    pub(super) fn take(
+        &mut self,
+        conn: &rusqlite::Connection,
+        in_flight: &Mutex<InFlight>,
+        d: Due,
+        now: i64,
+    ) -> ApiResult<bool> {
+        let mut f = in_flight
+            .lock()
+            .map_err(|_| ApiError::Internal("in-flight set poisoned".into()))?;
+        if self.free > 0 && f.take(&d) {
+            drop(f);
+            self.free -= 1;
+            let request = attempts::request(conn, &d, now)?;
+            self.lanes.push((d, request));
+        } else if self.free == 0 && self.ahead > 0 && f.take_ahead(&d) {
+            drop(f);
+            self.ahead -= 1;
+            let request = attempts::request(conn, &d, now)?;
+            self.queue.push((d, request));
+        } else {
+            return Ok(false);
+        }
+        Ok(true)
     }
 }
 

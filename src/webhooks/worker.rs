@@ -9,8 +9,8 @@
 //! eases). The outbox rows are written with each change either way.
 
 use super::attempt::Sender;
-use super::cursors::FreshCursors;
-use super::in_flight::InFlight;
+use super::cursors::{take_fresh, FreshCursors};
+use super::in_flight::{InFlight, Room};
 use super::recorder::Recorder;
 use super::{Settings, RETENTION_MICROS};
 use crate::clock::Clock;
@@ -37,10 +37,6 @@ const PREFETCH: usize = 64;
 const MAX_UNRECORDED: usize = 1024;
 /// Manual retries read per look.
 const RETRIES_PER_LOOK: i64 = 100;
-/// Deliveries read at a time along an endpoint's ids for fresh ones, and at most this many reads
-/// per endpoint per look (past deliveries attempted since are passed over).
-const FRESH_CHUNK: i64 = 256;
-const FRESH_CHUNKS: usize = 8;
 
 struct Inner {
     db: Db,
@@ -133,7 +129,7 @@ impl Worker {
                 }
                 // Each endpoint apart: one endpoint's backlog never hides another's.
                 for endpoint in enabled {
-                    let (mut free, mut ahead, look_ahead) = {
+                    let (free, ahead, look_ahead) = {
                         let mut f = lock()?;
                         let mut free = f.free_slots(&endpoint);
                         while free > 0 {
@@ -154,76 +150,26 @@ impl Worker {
                     if free == 0 && ahead == 0 {
                         continue;
                     }
-                    let due = attempts::due(conn, &endpoint, now, look_ahead)?;
-                    let mut queue = Vec::new();
-                    for d in due {
-                        let mut f = lock()?;
-                        if free > 0 && f.take(&d) {
-                            drop(f);
-                            free -= 1;
-                            let request = attempts::request(conn, &d, now)?;
-                            lanes.push((d, request));
-                        } else if free == 0 && ahead > 0 && f.take_ahead(&d) {
-                            drop(f);
-                            ahead -= 1;
-                            let request = attempts::request(conn, &d, now)?;
-                            queue.push((d, request));
-                        }
+                    let mut room = Room {
+                        free,
+                        ahead,
+                        lanes: &mut lanes,
+                        queue: Vec::new(),
+                    };
+                    for d in attempts::due(conn, &endpoint, now, look_ahead)? {
+                        room.take(conn, &inner.in_flight, d, now)?;
                     }
-                    if free > 0 || ahead > 0 {
-                        let from = match inner.cursors.get(&endpoint) {
-                            Some(cursor) => cursor,
-                            None => inner
-                                .cursors
-                                .start(&endpoint, attempts::fresh_start(conn, &endpoint)?),
-                        };
-                        // `passed`: every delivery up to it is attempted or taken here. One taken
-                        // elsewhere (a manual retry in flight) holds it until recorded.
-                        let (mut passed, mut read, mut held) = (from.clone(), from.clone(), false);
-                        'scan: for _ in 0..FRESH_CHUNKS {
-                            let rows = attempts::fresh(conn, &endpoint, &read, FRESH_CHUNK)?;
-                            let full = rows.len() as i64 == FRESH_CHUNK;
-                            for (id, is_fresh) in rows {
-                                read.clone_from(&id);
-                                if is_fresh {
-                                    let d = Due {
-                                        delivery_id: id.clone(),
-                                        endpoint_id: endpoint.clone(),
-                                        manual: false,
-                                        fresh: true,
-                                    };
-                                    let mut f = lock()?;
-                                    if f.deliveries.contains(&id) {
-                                        held = true;
-                                        continue;
-                                    }
-                                    if free > 0 && f.take(&d) {
-                                        drop(f);
-                                        free -= 1;
-                                        let request = attempts::request(conn, &d, now)?;
-                                        lanes.push((d, request));
-                                    } else if free == 0 && ahead > 0 && f.take_ahead(&d) {
-                                        drop(f);
-                                        ahead -= 1;
-                                        let request = attempts::request(conn, &d, now)?;
-                                        queue.push((d, request));
-                                    } else {
-                                        break 'scan; // no room: the next look goes on from here
-                                    }
-                                }
-                                if !held {
-                                    passed.clone_from(&id);
-                                }
-                                if free == 0 && ahead == 0 {
-                                    break 'scan;
-                                }
-                            }
-                            if !full {
-                                break;
-                            }
-                        }
-                        inner.cursors.advance(&endpoint, &from, passed);
+                    if !room.is_full() {
+                        take_fresh(
+                            conn,
+                            &inner.cursors,
+                            &inner.in_flight,
+                            &endpoint,
+                            now,
+                            &mut room,
+                        )?;
                     }
+                    let queue = room.queue;
                     lock()?.queued.entry(endpoint).or_default().extend(queue);
                 }
                 Ok(lanes)
