@@ -251,12 +251,7 @@ fn webhook_queue(conn: &Connection, cursors: &[(String, String)]) -> rusqlite::R
         .query_row([], |r| r.get(0))?;
     let mut fresh = 0;
     for (endpoint, cursor) in cursors {
-        fresh += conn
-            .prepare_cached(
-                "SELECT COUNT(*) FROM webhook_deliveries WHERE endpoint_id = ?1 AND id > ?2
-                   AND status = 'pending' AND next_attempt_at IS NULL",
-            )?
-            .query_row([endpoint, cursor], |r| r.get::<_, i64>(0))?;
+        fresh += crate::store::attempts::fresh_after(conn, endpoint, cursor)?;
     }
     Ok(scheduled + fresh)
 }

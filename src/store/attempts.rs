@@ -61,6 +61,14 @@ pub fn due(
     .collect()
 }
 
+/// The condition of a fresh delivery: pending and never scheduled (never attempted, or only by a
+/// manual retry), so due now and not in the due index. A macro, so that statements stay constant.
+macro_rules! fresh {
+    () => {
+        "status = 'pending' AND next_attempt_at IS NULL"
+    };
+}
+
 /// Up to `limit` deliveries of one endpoint with ids above `after` (`""`: from its first), in id
 /// order, each with whether it is fresh: pending and never scheduled, so due now. The others were
 /// attempted since (recorded, or scheduled in the due index) and are passed over.
@@ -70,10 +78,11 @@ pub fn fresh(
     after: &str,
     limit: i64,
 ) -> rusqlite::Result<Vec<(String, bool)>> {
-    conn.prepare_cached(
-        "SELECT id, status = 'pending' AND next_attempt_at IS NULL FROM webhook_deliveries
-         WHERE endpoint_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
-    )?
+    conn.prepare_cached(concat!(
+        "SELECT id, ",
+        fresh!(),
+        " FROM webhook_deliveries WHERE endpoint_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+    ))?
     .query_map(params![endpoint_id, after, limit], |r| {
         Ok((r.get(0)?, r.get(1)?))
     })?
@@ -85,10 +94,10 @@ pub fn fresh(
 /// the endpoint's deliveries once, along its key.
 pub fn fresh_start(conn: &Connection, endpoint_id: &str) -> rusqlite::Result<String> {
     let first: Option<String> = conn
-        .prepare_cached(
-            "SELECT min(id) FROM webhook_deliveries
-             WHERE endpoint_id = ?1 AND status = 'pending' AND next_attempt_at IS NULL",
-        )?
+        .prepare_cached(concat!(
+            "SELECT min(id) FROM webhook_deliveries WHERE endpoint_id = ?1 AND ",
+            fresh!()
+        ))?
         .query_row([endpoint_id], |r| r.get(0))?;
     if let Some(first) = first {
         return Ok(crate::domain::id_before(&first));
@@ -97,6 +106,15 @@ pub fn fresh_start(conn: &Connection, endpoint_id: &str) -> rusqlite::Result<Str
         .prepare_cached("SELECT max(id) FROM webhook_deliveries WHERE endpoint_id = ?1")?
         .query_row([endpoint_id], |r| r.get(0))?;
     Ok(last.unwrap_or_default())
+}
+
+/// The endpoint's fresh deliveries with ids above `after` (waiting for the worker to take them).
+pub fn fresh_after(conn: &Connection, endpoint_id: &str, after: &str) -> rusqlite::Result<i64> {
+    conn.prepare_cached(concat!(
+        "SELECT COUNT(*) FROM webhook_deliveries WHERE endpoint_id = ?1 AND id > ?2 AND ",
+        fresh!()
+    ))?
+    .query_row([endpoint_id, after], |r| r.get(0))
 }
 
 /// What one attempt sends.

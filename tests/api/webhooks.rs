@@ -874,6 +874,36 @@ async fn signatures_verify_after_time_travel() {
     assert!((real - chrono::Utc::now().timestamp()).abs() < 60);
 }
 
+/// Runs `fixtures demo` from the CLI into `org`; returns the events there now (more than 10).
+async fn demo_from_the_cli(app: &TestApp, org: &str, seed: &str) -> i64 {
+    let args = [
+        "fixtures",
+        "demo",
+        "--org",
+        org,
+        "--customers",
+        "3",
+        "--days",
+        "2",
+        "--seed",
+        seed,
+    ];
+    crate::sandbox::cli_ok(&app.db_path, &args);
+    let total = events_total(app).await;
+    assert!(total > 10, "the demo made events: {total}");
+    total
+}
+
+/// Waits until `/cli` got `n` distinct events, and checks each verifies with `secret`.
+async fn wait_distinct(receiver: &Receiver, secret: &str, n: i64) {
+    let got = receiver
+        .wait("/cli", |r| {
+            r.iter().map(Received::id).collect::<BTreeSet<_>>().len() as i64 >= n
+        })
+        .await;
+    assert_eq!(verified(&got, secret).len() as i64, n);
+}
+
 /// A second process writing beside the running server (the CLI's `fixtures demo`), its clock 40
 /// days behind the server's: every event it makes is delivered. The worker finds fresh
 /// deliveries along each endpoint's ids, so their ids must go on increasing across processes.
@@ -894,56 +924,14 @@ async fn events_another_process_writes_with_an_earlier_clock_are_delivered() {
         .await;
     receiver.wait_count("/cli", 1).await;
     let org = crate::sandbox::sandbox(&app);
-    crate::sandbox::cli_ok(
-        &app.db_path,
-        &[
-            "fixtures",
-            "demo",
-            "--org",
-            &org,
-            "--customers",
-            "3",
-            "--days",
-            "2",
-            "--seed",
-            "7",
-        ],
-    );
-    let total = events_total(&app).await;
-    assert!(total > 10, "the demo made events: {total}");
-    let got = receiver
-        .wait("/cli", |r| {
-            r.iter().map(Received::id).collect::<BTreeSet<_>>().len() as i64 >= total
-        })
-        .await;
-    assert_eq!(verified(&got, &secret).len() as i64, total);
+    let first = demo_from_the_cli(&app, &org, "7").await;
+    wait_distinct(&receiver, &secret, first).await;
     // The organization reset from the CLI (its deliveries deleted, the endpoint kept), then the
     // demo again: new deliveries go above the deleted ones, which the worker has passed.
     crate::sandbox::cli_ok(&app.db_path, &["orgs", "reset", &org]);
     assert_eq!(events_total(&app).await, 0);
-    crate::sandbox::cli_ok(
-        &app.db_path,
-        &[
-            "fixtures",
-            "demo",
-            "--org",
-            &org,
-            "--customers",
-            "3",
-            "--days",
-            "2",
-            "--seed",
-            "8",
-        ],
-    );
-    let again = events_total(&app).await;
-    assert!(again > 10, "the demo made events: {again}");
-    let got = receiver
-        .wait("/cli", |r| {
-            r.iter().map(Received::id).collect::<BTreeSet<_>>().len() as i64 >= total + again
-        })
-        .await;
-    assert_eq!(verified(&got, &secret).len() as i64, total + again);
+    let again = demo_from_the_cli(&app, &org, "8").await;
+    wait_distinct(&receiver, &secret, first + again).await;
 }
 
 #[actix_web::test]
